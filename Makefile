@@ -1,0 +1,41 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is their set-up.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup redis-server generate check lint bench clean
+
+demo: setup
+	$(PY) -m redis_toolkit demo
+
+test: setup redis-server check lint
+	$(PY) -m pytest
+
+setup: $(STAMP)
+
+# Re-install when the packaging changes; `pip install -e` keeps the source tree live.
+$(STAMP): setup.py pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+redis-server:
+	@sh tools/ensure_redis.sh
+
+# Writes redis_toolkit/_sync and tests/_sync from their _async sources.
+generate: setup
+	$(PY) tools/run_unasync.py
+
+check: setup
+	$(PY) tools/run_unasync.py --check
+
+lint: setup
+	$(PY) -m ruff check .
+
+bench: setup redis-server
+	$(PY) -m redis_toolkit bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,141 @@
+"""The error hierarchy of redis_toolkit (pure: no I/O).
+
+Every failure that reaches a caller is a :class:`RedisToolkitError` subclass. The message says
+what failed, on which key or channel, and what to do; ``key`` and ``channel`` carry the same
+facts for code. Errors raised because redis-py failed keep the redis-py error as ``__cause__``
+(``raise ... from e``).
+
+The names that redis-toolkit 0.4 exported (``RedisToolkitError``, ``SerializationError``,
+``ValidationError``) keep their constructors, so ``except`` clauses written for 0.4 still match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "RedisToolkitError",
+    "SerializationError",
+    "ValidationError",
+    "ConnectionFailedError",
+    "OperationTimeoutError",
+    "CircuitOpenError",
+    "ClusterConfigError",
+    "BatchWriteError",
+]
+
+
+class RedisToolkitError(Exception):
+    """Base class of every error the toolkit raises.
+
+    ``key`` and ``channel`` name what the failed operation was about, when there was one.
+    """
+
+    def __init__(self, message: str = "", *, key: str | None = None, channel: str | None = None):
+        super().__init__(message)
+        self.key = key
+        self.channel = channel
+
+
+class SerializationError(RedisToolkitError):
+    """A value could not be encoded, or stored bytes could not be decoded.
+
+    Keeps the 0.4 constructor ``(message, original_data=None, original_exception=None)``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        original_data: Any = None,
+        original_exception: BaseException | None = None,
+        *,
+        key: str | None = None,
+        channel: str | None = None,
+    ):
+        super().__init__(message, key=key, channel=channel)
+        self.original_data = original_data
+        self.original_exception = original_exception
+
+
+class ValidationError(RedisToolkitError, ValueError):
+    """Input was refused before anything was sent: a key too long, a value too large, a bad option.
+
+    Also a ``ValueError``, so code that validates configuration with ``except ValueError`` works.
+    """
+
+
+class ConnectionFailedError(RedisToolkitError):
+    """The server could not be reached, or the connection broke during the operation."""
+
+
+class OperationTimeoutError(RedisToolkitError):
+    """The server did not answer within the socket timeout."""
+
+
+class CircuitOpenError(RedisToolkitError):
+    """The circuit breaker is open: the call failed at once, without a network round trip.
+
+    ``retry_after`` is the number of seconds until the breaker lets a trial call through.
+    """
+
+    def __init__(self, message: str, *, retry_after: float, key: str | None = None):
+        super().__init__(message, key=key)
+        self.retry_after = retry_after
+
+
+class ClusterConfigError(RedisToolkitError):
+    """A cluster configuration or topology problem (bad startup nodes, cross-slot batch, ...)."""
+
+
+class BatchWriteError(RedisToolkitError):
+    """Part of a batch was not written. ``failed_keys`` lists every key that did not land."""
+
+    def __init__(
+        self, message: str, *, failed_keys: list[str], written_keys: list[str] | None = None
+    ):
+        super().__init__(message)
+        self.failed_keys = failed_keys
+        self.written_keys = written_keys or []
+
+
+def wrap_redis_error(
+    error: BaseException,
+    operation: str,
+    *,
+    key: str | None = None,
+    channel: str | None = None,
+    address: str | None = None,
+) -> RedisToolkitError:
+    """Translate a redis-py error into the toolkit error that says what failed and where.
+
+    The caller raises the result ``from error``. A connection failure is never reported as a
+    serialization problem (a 0.4 bug).
+    """
+    import redis.exceptions as rex
+
+    target = f" on key {key!r}" if key is not None else ""
+    target += f" on channel {channel!r}" if channel is not None else ""
+    where = f" ({address})" if address else ""
+    if isinstance(error, rex.TimeoutError):
+        return OperationTimeoutError(
+            f"{operation}{target} timed out{where}: {error}. The server did not answer within "
+            "the socket timeout; check its load or raise socket_timeout.",
+            key=key,
+            channel=channel,
+        )
+    if isinstance(error, (rex.ConnectionError, rex.BusyLoadingError)):
+        return ConnectionFailedError(
+            f"{operation}{target} failed: cannot reach Redis{where}: {error}. Check that the "
+            "server is running and reachable.",
+            key=key,
+            channel=channel,
+        )
+    if isinstance(error, (rex.ClusterError, rex.ClusterDownError, rex.CrossSlotTransactionError)):
+        return ClusterConfigError(
+            f"{operation}{target} failed in the cluster{where}: {error}", key=key
+        )
+    return RedisToolkitError(
+        f"{operation}{target} failed{where}: {type(error).__name__}: {error}",
+        key=key,
+        channel=channel,
+    )

@@ -1,0 +1,55 @@
+# Generated from tests/_async/conftest.py by tools/run_unasync.py. DO NOT EDIT.
+"""Toolkit fixtures for the I/O tests, written once (tests/_sync/conftest.py is generated).
+
+``atoolkit`` runs each test on the private real server and on the embedded backend
+(``memory://``); ``atoolkit_server`` only on the real server, for what fakeredis cannot show.
+In the sync tree they are ``toolkit`` and ``toolkit_server``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from redis_toolkit import RedisToolkit, RedisConnectionConfig, RedisOptions, pool_manager
+from tests.servers import RedisServer
+
+
+def _make(backend: str, server: RedisServer | None, prefix: str) -> RedisToolkit:
+    if backend == "embedded":
+        return RedisToolkit.from_url(f"memory://{prefix}")
+    assert server is not None
+    return RedisToolkit(
+        config=RedisConnectionConfig(host=server.host, port=server.port, socket_timeout=5.0),
+        options=RedisOptions(is_logger_info=False),
+    )
+
+
+def _drop_keys(toolkit: RedisToolkit, prefix: str) -> None:
+    keys = [key for key in toolkit.client.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        toolkit.client.delete(*keys)
+
+
+@pytest.fixture(params=["server", "embedded"])
+def toolkit(request: pytest.FixtureRequest, prefix: str) -> Iterator[RedisToolkit]:
+    """A toolkit on the private server, then on the embedded backend."""
+    server = request.getfixturevalue("redis_server") if request.param == "server" else None
+    toolkit = _make(request.param, server, prefix)
+    yield toolkit
+    _drop_keys(toolkit, prefix)
+    toolkit.close()
+    pool_manager.close_all_pools()
+
+
+@pytest.fixture
+def toolkit_server(
+    redis_server: RedisServer, prefix: str
+) -> Iterator[RedisToolkit]:
+    """A toolkit on the private real server only."""
+    toolkit = _make("server", redis_server, prefix)
+    yield toolkit
+    _drop_keys(toolkit, prefix)
+    toolkit.close()
+    pool_manager.close_all_pools()

@@ -1,0 +1,84 @@
+"""Test fixtures: real private Redis servers, and per-test isolation.
+
+- ``redis_server``: a session-scoped private standalone redis-server on a free loopback port.
+- ``redis_cluster``: a session-scoped private 6-node cluster (3 masters, 3 replicas), started
+  only when a test asks for it; its start-up time is printed in the session summary.
+- ``server_factory``: function-scoped extra servers for fault tests (stopped, killed, stalled
+  freely); each is stopped at the end of its test.
+- ``prefix``: a key prefix unique to the test; keys under it are deleted afterwards.
+
+The async/sync pairs (``atoolkit`` -> ``toolkit``) live in tests/_async/conftest.py and its
+generated twin tests/_sync/conftest.py.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import RedisClusterNodes, RedisServer, redis_binaries_present
+
+_cluster_startup: list[float] = []
+
+
+def _require_binaries() -> None:
+    if not redis_binaries_present():
+        pytest.exit(
+            "redis-server and redis-cli are needed to run the tests (they start private "
+            "servers). Run `make test`, which installs them, or install Redis yourself.",
+            returncode=3,
+        )
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """The private standalone server shared by the session (never the shared 6379)."""
+    _require_binaries()
+    server = RedisServer(tmp_path_factory.mktemp("redis-standalone")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterNodes]:
+    """The private 6-node cluster shared by the session."""
+    _require_binaries()
+    cluster = RedisClusterNodes(tmp_path_factory.mktemp("redis-cluster")).start()
+    assert cluster.startup_seconds is not None
+    _cluster_startup.append(cluster.startup_seconds)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
+    """Start extra private servers for one test: ``server_factory(extra_args=[...])``."""
+    _require_binaries()
+    started: list[RedisServer] = []
+
+    def make(extra_args: list[str] | None = None) -> RedisServer:
+        server = RedisServer(tmp_path / f"server{len(started)}", extra_args=extra_args).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def prefix(request: pytest.FixtureRequest) -> str:
+    """A key prefix unique to this test: ``<test name>:<random>:``."""
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", request.node.name)[:40]
+    return f"t:{name}:{uuid.uuid4().hex[:8]}:"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _cluster_startup:
+        terminalreporter.write_line(
+            f"private Redis Cluster (6 nodes) ready in {_cluster_startup[0]:.2f}s"
+        )

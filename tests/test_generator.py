@@ -1,0 +1,155 @@
+"""tools/run_unasync.py: the generated tree is current, and --check catches every way it can rot."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location("run_unasync", ROOT / "tools" / "run_unasync.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while decorating
+    spec.loader.exec_module(module)
+    return module
+
+
+run_unasync = _load_generator()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the parts of the project the generator reads and writes."""
+    (tmp_path / "redis_toolkit").mkdir()
+    shutil.copy(ROOT / "redis_toolkit" / "_compat.py", tmp_path / "redis_toolkit" / "_compat.py")
+    ignore = shutil.ignore_patterns("__pycache__")
+    for tree in ("redis_toolkit/_async", "redis_toolkit/_sync", "tests/_async", "tests/_sync"):
+        shutil.copytree(ROOT / tree, tmp_path / tree, ignore=ignore)
+    return tmp_path
+
+
+def check(root: Path) -> int:
+    return run_unasync.main(["--check", "--root", str(root)])
+
+
+def test_committed_tree_is_up_to_date() -> None:
+    assert run_unasync.main(["--check"]) == 0
+
+
+def test_copy_checks_clean(project: Path) -> None:
+    assert check(project) == 0
+
+
+def test_hand_edited_sync_file_fails_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = project / "redis_toolkit" / "_sync" / "client.py"
+    target.write_text(target.read_text() + "\n# a quick fix made by hand\n")
+    assert check(project) == 1
+    err = capsys.readouterr().err
+    assert "STALE redis_toolkit/_sync/client.py" in err
+    assert "+# a quick fix made by hand" in err
+
+
+def test_orphan_fails_check_and_write_removes_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orphan = project / "tests" / "_sync" / "test_gone.py"
+    orphan.write_text(
+        "# Generated from tests/_async/test_gone.py by tools/run_unasync.py. DO NOT EDIT.\n"
+    )
+    assert check(project) == 1
+    assert "ORPHAN tests/_sync/test_gone.py" in capsys.readouterr().err
+    assert run_unasync.main(["--root", str(project)]) == 0
+    assert not orphan.exists()
+    assert check(project) == 0
+
+
+def test_missing_file_fails_check_and_write_restores_it(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = project / "redis_toolkit" / "_sync" / "pool.py"
+    target.unlink()
+    assert check(project) == 1
+    assert "MISSING redis_toolkit/_sync/pool.py" in capsys.readouterr().err
+    assert run_unasync.main(["--root", str(project)]) == 0
+    assert target.read_text().startswith("# Generated from redis_toolkit/_async/pool.py")
+
+
+def test_every_generated_file_carries_the_header() -> None:
+    for tree, source in (
+        ("redis_toolkit/_sync", "redis_toolkit/_async"),
+        ("tests/_sync", "tests/_async"),
+    ):
+        for path in (ROOT / tree).rglob("*.py"):
+            rel = path.relative_to(ROOT / tree).as_posix()
+            first = path.read_text().splitlines()[0]
+            assert first == f"# Generated from {source}/{rel} by tools/run_unasync.py. DO NOT EDIT."
+
+
+FORBIDDEN = [
+    ("import asyncio\n", "imports asyncio"),
+    ("from redis.asyncio import Redis\n", "imports from redis.asyncio"),
+    ("from redis import asyncio\n", "imports from redis"),
+    ("async def f(x):\n    return await(x)\n", "`await(`"),
+    (
+        "from typing import AsyncGenerator\ndef g() -> AsyncGenerator[int, None]: ...\n",
+        "AsyncGenerator",
+    ),
+    ("def h(x: 'AsyncRedisToolkit') -> None: ...\n", "quoted annotation"),
+    ("from redis_toolkit import options\n", "absolute import"),
+]
+
+
+@pytest.mark.parametrize(("code", "message"), FORBIDDEN, ids=[m for _, m in FORBIDDEN])
+def test_forbidden_construct_fails_check(
+    project: Path, capsys: pytest.CaptureFixture[str], code: str, message: str
+) -> None:
+    source = project / "redis_toolkit" / "_async" / "bad.py"
+    source.write_text("from __future__ import annotations\n\n" + code)
+    assert check(project) != 0
+    err = capsys.readouterr().err
+    assert "redis_toolkit/_async/bad.py" in err
+    assert message in err
+    # write mode refuses too, and writes nothing
+    assert run_unasync.main(["--root", str(project)]) != 0
+    assert not (project / "redis_toolkit" / "_sync" / "bad.py").exists()
+
+
+def test_module_without_future_annotations_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "redis_toolkit" / "_async" / "bad.py").write_text("X = 1\n")
+    assert check(project) != 0
+    assert "from __future__ import annotations" in capsys.readouterr().err
+
+
+def test_unmapped_public_async_class_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new AsyncX that is not in the name map would become SyncX: the generator says so."""
+    (project / "redis_toolkit" / "_async" / "widget.py").write_text(
+        "from __future__ import annotations\n\n\n"
+        "class AsyncWidget:\n    async def aclose(self) -> None: ...\n"
+    )
+    assert check(project) != 0
+    assert "SyncWidget is neither a _compat twin nor mapped" in capsys.readouterr().err
+
+
+def test_lifecycle_names_are_converted(project: Path) -> None:
+    (project / "redis_toolkit" / "_async" / "widget.py").write_text(
+        "from __future__ import annotations\n\nfrom .._compat import AsyncEvent\n\n\n"
+        "async def stop(toolkit, event: AsyncEvent) -> None:\n"
+        "    async with toolkit:\n        await toolkit.aclose()\n    await event.wait(1.0)\n"
+    )
+    assert run_unasync.main(["--root", str(project)]) == 0
+    out = (project / "redis_toolkit" / "_sync" / "widget.py").read_text()
+    assert "def stop(toolkit, event: SyncEvent) -> None:" in out
+    assert "    with toolkit:\n        toolkit.close()\n    event.wait(1.0)" in out
