@@ -1,0 +1,76 @@
+"""redis_toolkit: typed values, batches, pub/sub, resilience and cluster tools over redis-py.
+
+Two identical APIs from one source: ``AsyncRedisToolkit`` for asyncio apps and ``RedisToolkit``
+for sync code (generated from the async one). ``redis_toolkit.asyncio`` offers the async classes
+under the plain names, so a module migrates with one import line plus ``await``.
+
+A drop-in for redis-toolkit 0.4: the names it exported are here with the same behaviour, and data
+it stored is still read.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.5.0.dev0"
+
+from ._async import (
+    AsyncConnectionPoolManager,
+    AsyncRedisToolkit,
+    AsyncSubscriber,
+    async_pool_manager,
+)
+from ._sync import RedisToolkit, Subscriber
+from .exceptions import (
+    BatchWriteError,
+    CircuitOpenError,
+    ClusterConfigError,
+    ConnectionFailedError,
+    OperationTimeoutError,
+    RedisToolkitError,
+    SerializationError,
+    ValidationError,
+)
+from .options import DEFAULT_OPTIONS, RedisConfig, RedisConnectionConfig, RedisOptions
+
+# Imported through the 0.4 module path so that the attribute `redis_toolkit.pool_manager` stays
+# the instance (importing the submodule later would otherwise rebind it to the module).
+from .pool_manager import ConnectionPoolManager, pool_manager  # noqa: I001
+from .retry import simple_retry, with_retry
+from .serialization import deserialize_value, register_codec, serialize_value
+from .subscription_manager import SubscriptionManager
+
+__all__ = [
+    "__version__",
+    # clients
+    "AsyncRedisToolkit",
+    "RedisToolkit",
+    # pub/sub
+    "AsyncSubscriber",
+    "Subscriber",
+    "SubscriptionManager",
+    # pools
+    "AsyncConnectionPoolManager",
+    "ConnectionPoolManager",
+    "async_pool_manager",
+    "pool_manager",
+    # configuration
+    "RedisConnectionConfig",
+    "RedisConfig",
+    "RedisOptions",
+    "DEFAULT_OPTIONS",
+    # errors
+    "RedisToolkitError",
+    "SerializationError",
+    "ValidationError",
+    "ConnectionFailedError",
+    "OperationTimeoutError",
+    "CircuitOpenError",
+    "ClusterConfigError",
+    "BatchWriteError",
+    # serialization
+    "serialize_value",
+    "deserialize_value",
+    "register_codec",
+    # 0.4 retry decorators
+    "simple_retry",
+    "with_retry",
+]

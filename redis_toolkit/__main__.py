@@ -1,0 +1,103 @@
+"""``python -m redis_toolkit demo``: a short, readable tour of both APIs.
+
+Runs on the embedded backend (in-process fakeredis, nothing to install or start) unless
+``REDIS_URL`` points at a server, e.g. ``REDIS_URL=redis://localhost:6379/0``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import numpy as np
+
+from . import AsyncRedisToolkit, RedisToolkit, __version__
+from ._compat import AsyncRuntime, run_async
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def demo_sync(url: str, prefix: str) -> None:
+    """The sync API: typed values in, the same types out."""
+    _say("\n== RedisToolkit (sync) ==")
+    with RedisToolkit.from_url(url) as toolkit:
+        profile = {
+            "name": "Ada",
+            "visits": 1,
+            "scores": (9.5, 8.0),
+            "joined": datetime(2024, 5, 1, tzinfo=timezone.utc),
+            "balance": Decimal("12.30"),
+        }
+        toolkit.setter(f"{prefix}profile", profile)
+        back = toolkit.getter(f"{prefix}profile")
+        _say(f"setter/getter  -> {back}")
+        _say(
+            f"  same types   -> scores is {type(back['scores']).__name__}, "
+            f"visits is {type(back['visits']).__name__}, "
+            f"balance is {type(back['balance']).__name__}"
+        )
+
+        embedding = np.random.default_rng(0).random((2, 4), dtype=np.float32)
+        toolkit.setter(f"{prefix}embedding", embedding)
+        arr = toolkit.getter(f"{prefix}embedding")
+        _say(
+            f"numpy array    -> {arr.dtype} {arr.shape}, "
+            f"equal: {bool(np.array_equal(arr, embedding))}"
+        )
+
+        toolkit.setter(f"{prefix}nothing", None)
+        _say(
+            f"stored None    -> {toolkit.getter(f'{prefix}nothing', default='missing')!r}; "
+            f"missing key -> {toolkit.getter(f'{prefix}absent', default='missing')!r}"
+        )
+
+        for key in ("profile", "embedding", "nothing"):
+            toolkit.deleter(f"{prefix}{key}")
+
+
+async def demo_async(url: str, prefix: str) -> None:
+    """The async API: the same calls, awaited."""
+    _say("\n== AsyncRedisToolkit (async) ==")
+    async with AsyncRedisToolkit.from_url(url) as toolkit:
+        await toolkit.setter(f"{prefix}counter", {"hits": 0, "tags": {"a", "b"}})
+        back = await toolkit.getter(f"{prefix}counter")
+        _say(f"await setter/getter -> {back}")
+        results = await AsyncRuntime.gather(*(toolkit.setter(f"{prefix}n{i}", i) for i in range(5)))
+        _say(f"5 concurrent setters -> {results}")
+        values = [await toolkit.getter(f"{prefix}n{i}") for i in range(5)]
+        _say(f"read back            -> {values}")
+        for i in range(5):
+            await toolkit.deleter(f"{prefix}n{i}")
+        await toolkit.deleter(f"{prefix}counter")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m redis_toolkit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="a short tour of both APIs")
+    demo.add_argument(
+        "--url",
+        default=os.environ.get("REDIS_URL") or "memory://demo",
+        help="server URL (default: $REDIS_URL, else the embedded memory://demo)",
+    )
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        prefix = f"demo:{uuid.uuid4().hex[:6]}:"
+        where = "embedded in-process fakeredis" if args.url.startswith("memory://") else args.url
+        _say(f"redis_toolkit {__version__} demo on {where} (keys under {prefix!r})")
+        demo_sync(args.url, prefix)
+        run_async(demo_async(args.url, prefix))
+        _say("\ndone.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,577 @@
+"""AsyncRedisToolkit: typed values over redis-py (the sync RedisToolkit is generated from it)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from .._compat import AsyncRedisCluster, AsyncRuntime
+from .._validation import (
+    as_key_list,
+    check_batch_size,
+    check_key,
+    check_value_size,
+    chunks,
+    ttl_args,
+    ttl_millis,
+)
+from ..exceptions import BatchWriteError, SerializationError, ValidationError, wrap_redis_error
+from ..options import DEFAULT_OPTIONS, RedisConnectionConfig, RedisOptions
+from ..serialization import Serializer, get_serializer
+from ..subscription_manager import SubscriptionManager
+from .pool import async_pool_manager
+from .pubsub import AsyncSubscriber
+
+__all__ = ["AsyncRedisToolkit"]
+
+logger = logging.getLogger("redis_toolkit.client")
+
+#: Keys per round trip in batch operations; each chunk is written atomically (MSET or MULTI).
+BATCH_CHUNK_SIZE = 1000
+
+
+class AsyncRedisToolkit:
+    """Typed values and batches over one Redis connection config (the async API).
+
+    Constructor as in redis-toolkit 0.4: pass an existing redis-py client as ``redis`` *or* a
+    :class:`RedisConnectionConfig` as ``config`` (neither: ``localhost:6379``), and optionally
+    :class:`RedisOptions`. Use it as a context manager (entering pings the server, leaving
+    closes) or call :meth:`aclose` when done. Values are stored with the toolkit serializer, so
+    what you read back has the type you wrote.
+    """
+
+    def __init__(
+        self,
+        redis: Any = None,
+        config: RedisConnectionConfig | None = None,
+        channels: list[str] | None = None,
+        message_handler: Any = None,
+        options: RedisOptions | None = None,
+    ) -> None:
+        if redis is not None and config is not None:
+            raise ValueError(
+                "pass either an existing client as `redis` or a `config`, not both: the config "
+                "would be ignored"
+            )
+        self.options = options if options is not None else DEFAULT_OPTIONS
+        if not isinstance(self.options, RedisOptions):
+            raise ValidationError(
+                f"options must be RedisOptions, got {type(self.options).__name__}"
+            )
+        self._serializer: Serializer = get_serializer(self.options.serializer)
+        self._closed = False
+        if redis is not None:
+            self.config: RedisConnectionConfig | None = None
+            self._client = redis
+            self._owns_client = False
+        else:
+            self.config = config if config is not None else RedisConnectionConfig()
+            self._client = async_pool_manager.create_client(
+                self.config, self.options.max_connections, shared=self.options.use_connection_pool
+            )
+            # A shared cluster client serves every toolkit of this config: the manager closes it.
+            self._owns_client = not (self.config.cluster_mode and self.options.use_connection_pool)
+        self._cluster = isinstance(self._client, AsyncRedisCluster)
+        self._address = self.config.address if self.config is not None else "user-supplied client"
+        self._message_handler = message_handler
+        self._subscription_manager: SubscriptionManager | None = None
+        if self.options.enable_dynamic_subscription:
+            self._subscription_manager = SubscriptionManager(
+                expire_minutes=self.options.subscription_expire_minutes,
+                check_interval=self.options.subscription_check_interval,
+                auto_cleanup=self.options.subscription_auto_cleanup,
+                max_expired=self.options.subscription_max_expired,
+            )
+        self._subscriber: AsyncSubscriber | None = None
+        if channels and message_handler is not None:
+            # The 0.4 form: channels and a handler in the constructor start listening. The
+            # async API can only start where an event loop runs; otherwise `async with` or
+            # `await start_subscriber()` starts it.
+            self._subscriber = self._new_subscriber(list(channels), None, message_handler, None)
+            if AsyncRuntime.can_spawn():
+                self._subscriber.start_nowait()
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, options: RedisOptions | None = None, **config_fields: Any
+    ) -> AsyncRedisToolkit:
+        """A toolkit for ``redis://``, ``rediss://``, ``unix://`` or ``memory://name`` URLs.
+
+        ``memory://name`` is the embedded backend: an in-process fakeredis server shared by every
+        client of the same name. Other keyword arguments are :class:`RedisConnectionConfig` fields.
+        """
+        return cls(config=RedisConnectionConfig(url=url, **config_fields), options=options)
+
+    # -- properties --------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The underlying redis-py client, for commands the toolkit does not wrap."""
+        return self._client
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _serializer_for(self, opts: RedisOptions) -> Serializer:
+        if opts is self.options or opts.serializer == self.options.serializer:
+            return self._serializer
+        return get_serializer(opts.serializer)
+
+    def _encode(self, name: str, value: Any, opts: RedisOptions, serializer: Serializer) -> bytes:
+        try:
+            data = serializer.dumps(value)
+        except SerializationError as e:
+            raise SerializationError(
+                f"value for key {name!r} cannot be stored: {e}; nothing was written",
+                original_data=value,
+                original_exception=e.original_exception or e,
+                key=name,
+            ) from e
+        check_value_size(name, data, opts)
+        return data
+
+    def _decode(self, name: str, data: Any) -> Any:
+        try:
+            return self._serializer.loads(data)
+        except SerializationError as e:
+            raise SerializationError(
+                f"value at key {name!r} cannot be decoded: {e}",
+                original_data=data,
+                original_exception=e.original_exception or e,
+                key=name,
+            ) from e
+
+    def _error(self, e: RedisError, operation: str, key: str | None = None) -> Exception:
+        return wrap_redis_error(e, operation, key=key, address=self._address)
+
+    # -- values ------------------------------------------------------------------------------
+
+    async def setter(
+        self,
+        name: str,
+        value: Any,
+        options: RedisOptions | None = None,
+        *,
+        ttl: float | timedelta | None = None,
+        nx: bool = False,
+        xx: bool = False,
+        keep_ttl: bool = False,
+    ) -> bool:
+        """Store ``value`` at ``name``; return whether it was written.
+
+        ``ttl`` (seconds or timedelta) sets an expiry; ``nx`` writes only a new key, ``xx`` only
+        an existing one (False then means the condition was not met); ``keep_ttl`` keeps the
+        key's current expiry (a plain write clears it, as Redis SET does). Everything is
+        validated and serialized before anything is sent.
+        """
+        opts = self.options if options is None else options
+        check_key(name, opts)
+        if nx and xx:
+            raise ValidationError(f"setter({name!r}): nx and xx exclude each other", key=name)
+        if keep_ttl and ttl is not None:
+            raise ValidationError(
+                f"setter({name!r}): keep_ttl and ttl exclude each other", key=name
+            )
+        extra = ttl_args(ttl, name)
+        data = self._encode(name, value, opts, self._serializer_for(opts))
+        try:
+            result = await self._client.set(name, data, nx=nx, xx=xx, keepttl=keep_ttl, **extra)
+        except RedisError as e:
+            raise self._error(e, "SET", name) from e
+        return bool(result)
+
+    async def setter_with_ttl(
+        self, name: str, value: Any, ttl: float | timedelta, options: RedisOptions | None = None
+    ) -> bool:
+        """Store ``value`` at ``name`` expiring after ``ttl`` seconds (or a timedelta)."""
+        return await self.setter(name, value, options, ttl=ttl)
+
+    async def getter(
+        self, name: str, options: RedisOptions | None = None, default: Any = None
+    ) -> Any:
+        """The value stored at ``name``, or ``default`` when the key does not exist.
+
+        A stored ``None`` is returned as ``None`` even when ``default`` is something else.
+        """
+        check_key(name, self.options if options is None else options)
+        try:
+            data = await self._client.get(name)
+        except RedisError as e:
+            raise self._error(e, "GET", name) from e
+        if data is None:
+            return default
+        return self._decode(name, data)
+
+    async def deleter(self, name: str) -> bool:
+        """Delete ``name``; return whether it existed."""
+        check_key(name, self.options)
+        try:
+            return bool(await self._client.delete(name))
+        except RedisError as e:
+            raise self._error(e, "DEL", name) from e
+
+    async def exists(self, name: str) -> bool:
+        """Whether ``name`` exists."""
+        check_key(name, self.options)
+        try:
+            return bool(await self._client.exists(name))
+        except RedisError as e:
+            raise self._error(e, "EXISTS", name) from e
+
+    async def get_ttl(self, name: str) -> float | None:
+        """Seconds until ``name`` expires; ``-1`` if it has no expiry; ``None`` if it is absent."""
+        check_key(name, self.options)
+        try:
+            millis = await self._client.pttl(name)
+        except RedisError as e:
+            raise self._error(e, "PTTL", name) from e
+        if millis == -2:
+            return None
+        if millis == -1:
+            return -1
+        return millis / 1000
+
+    async def expire(self, name: str, ttl: float | timedelta) -> bool:
+        """Make ``name`` expire after ``ttl``; False when the key does not exist."""
+        check_key(name, self.options)
+        millis = ttl_millis(ttl, name)
+        try:
+            return bool(await self._client.pexpire(name, millis))
+        except RedisError as e:
+            raise self._error(e, "PEXPIRE", name) from e
+
+    async def persist(self, name: str) -> bool:
+        """Remove the expiry of ``name``; False when it had none or does not exist."""
+        check_key(name, self.options)
+        try:
+            return bool(await self._client.persist(name))
+        except RedisError as e:
+            raise self._error(e, "PERSIST", name) from e
+
+    # -- batches -----------------------------------------------------------------------------
+
+    async def batch_set(
+        self,
+        mapping: dict[str, Any],
+        options: RedisOptions | None = None,
+        *,
+        ttl: float | timedelta | None = None,
+    ) -> None:
+        """Store every ``key -> value`` of ``mapping``, with an optional common ``ttl``.
+
+        Every key and value is validated and serialized first: a bad item raises before anything
+        is written. Items go in chunks of ``BATCH_CHUNK_SIZE``, one round trip each, each chunk
+        atomic (MSET, or MULTI/EXEC when a TTL is set). If a chunk fails,
+        :class:`~redis_toolkit.exceptions.BatchWriteError` lists the keys written and the keys not
+        confirmed written. On a cluster, keys are grouped per node (atomic per node, not overall).
+        """
+        opts = self.options if options is None else options
+        if not isinstance(mapping, dict):
+            raise ValidationError(f"batch_set takes a dict, got {type(mapping).__name__}")
+        serializer = self._serializer_for(opts)
+        extra = ttl_args(ttl, "<batch>")
+        encoded: list[tuple[str, bytes]] = []
+        total = 0
+        for name, value in mapping.items():
+            check_key(name, opts)
+            data = self._encode(name, value, opts, serializer)
+            total += len(data)
+            encoded.append((name, data))
+        check_batch_size(total, len(encoded), opts)
+
+        written: list[str] = []
+        for chunk in chunks(encoded, BATCH_CHUNK_SIZE):
+            try:
+                await self._write_chunk(chunk, extra)
+            except RedisError as e:
+                done = set(written)
+                failed = [name for name, _ in encoded if name not in done]
+                cause = self._error(e, "batch_set")
+                raise BatchWriteError(
+                    f"batch_set wrote {len(written)} of {len(encoded)} keys; {len(failed)} were "
+                    f"not confirmed written (first: {failed[0]!r}): {cause}",
+                    failed_keys=failed,
+                    written_keys=list(written),
+                ) from e
+            written.extend(name for name, _ in chunk)
+
+    async def _write_chunk(self, chunk: list[tuple[str, bytes]], extra: dict[str, int]) -> None:
+        if not extra:
+            if self._cluster:
+                await self._client.mset_nonatomic(dict(chunk))
+            else:
+                await self._client.mset(dict(chunk))
+            return
+        pipe = self._client.pipeline(transaction=not self._cluster)
+        for name, data in chunk:
+            pipe.set(name, data, **extra)
+        await pipe.execute()
+
+    async def batch_get(
+        self, names: list[str], options: RedisOptions | None = None
+    ) -> dict[str, Any]:
+        """The values of ``names`` as a dict in the order given; a missing key maps to ``None``.
+
+        One MGET round trip per ``BATCH_CHUNK_SIZE`` keys. A value that cannot be decoded raises
+        :class:`~redis_toolkit.exceptions.SerializationError` naming its key.
+        """
+        opts = self.options if options is None else options
+        keys = as_key_list(names, "batch_get")
+        for name in keys:
+            check_key(name, opts)
+        result: dict[str, Any] = {}
+        decode = self._serializer.loads
+        for chunk in chunks(keys, BATCH_CHUNK_SIZE):
+            try:
+                if self._cluster:
+                    values = await self._client.mget_nonatomic(chunk)
+                else:
+                    values = await self._client.mget(chunk)
+            except RedisError as e:
+                raise self._error(e, f"batch_get of {len(keys)} keys", chunk[0]) from e
+            for name, data in zip(chunk, values):
+                if data is None:
+                    result[name] = None
+                    continue
+                try:
+                    result[name] = decode(data)
+                except SerializationError:
+                    result[name] = self._decode(name, data)  # raises, naming the key
+        return result
+
+    async def batch_delete(self, names: list[str]) -> int:
+        """Delete ``names``; return how many existed."""
+        keys = as_key_list(names, "batch_delete")
+        for name in keys:
+            check_key(name, self.options)
+        deleted = 0
+        for chunk in chunks(keys, BATCH_CHUNK_SIZE):
+            try:
+                deleted += int(await self._client.delete(*chunk))
+            except RedisError as e:
+                raise self._error(e, f"batch_delete of {len(keys)} keys", chunk[0]) from e
+        return deleted
+
+    # -- pub/sub -----------------------------------------------------------------------------
+
+    def _check_channel(self, channel: Any) -> None:
+        if not isinstance(channel, str) or not channel:
+            raise ValidationError(f"channel must be a non-empty str, got {channel!r}")
+
+    async def publisher(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+        """Publish ``data`` (any supported value, sent with its type) on ``channel``.
+
+        Returns how many subscribers received it. Pub/sub is at-most-once: a subscriber that is
+        disconnected at that moment never sees the message.
+        """
+        opts = self.options if options is None else options
+        self._check_channel(channel)
+        try:
+            payload = self._serializer_for(opts).dumps(data)
+        except SerializationError as e:
+            raise SerializationError(
+                f"message for channel {channel!r} cannot be encoded: {e}; nothing was published",
+                original_data=data,
+                original_exception=e.original_exception or e,
+                channel=channel,
+            ) from e
+        if opts.enable_validation and len(payload) > opts.max_value_size:
+            raise ValidationError(
+                f"message for channel {channel!r} is {len(payload)} bytes serialized, over "
+                f"max_value_size={opts.max_value_size}; nothing was published",
+                channel=channel,
+            )
+        try:
+            return int(await self._client.publish(channel, payload))
+        except RedisError as e:
+            raise wrap_redis_error(e, "PUBLISH", channel=channel, address=self._address) from e
+
+    async def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+        """Alias of :meth:`publisher`."""
+        return await self.publisher(channel, data, options)
+
+    def _new_subscriber(
+        self,
+        channels: list[str] | None,
+        patterns: list[str] | None,
+        handler: Any,
+        on_error: Any,
+    ) -> AsyncSubscriber:
+        for name in [*(channels or []), *(patterns or [])]:
+            self._check_channel(name)
+        return AsyncSubscriber(
+            self._client,
+            self._serializer,
+            handler=handler,
+            channels=channels,
+            patterns=patterns,
+            manager=self._subscription_manager,
+            on_error=on_error,
+            reconnect_delay=0.1,
+            max_reconnect_delay=float(self.options.subscriber_retry_delay),
+            stop_timeout=float(self.options.subscriber_stop_timeout),
+            address=self._address,
+        )
+
+    async def start_subscriber(
+        self,
+        channels: list[str] | None = None,
+        handler: Any = None,
+        patterns: list[str] | None = None,
+        *,
+        on_error: Any = None,
+    ) -> bool:
+        """Start listening; return once Redis confirmed every subscription.
+
+        ``handler(channel, value)`` gets each message (a pattern's handler learns the real
+        channel). Async handlers are awaited; plain callables work too (the sync API takes plain
+        callables only). ``on_error(error, channel)`` hears about handler errors and lost
+        connections. A running listener gets the new channels and patterns without a restart.
+        Returns False if Redis did not confirm within 5 s (the listener keeps trying).
+        """
+        if self._subscriber is None:
+            self._subscriber = self._new_subscriber(
+                channels, patterns, handler or self._message_handler, on_error
+            )
+            return await self._subscriber.start()
+        if handler is not None or on_error is not None:
+            raise ValidationError(
+                "a subscriber is already set up; stop_subscriber() before changing its handler"
+            )
+        if not self._subscriber.running:
+            self._subscriber.start_nowait()
+        ok = True
+        if channels:
+            ok = await self._subscriber.subscribe(*channels) and ok
+        if patterns:
+            ok = await self._subscriber.psubscribe(*patterns) and ok
+        return await self._subscriber.start() and ok
+
+    async def stop_subscriber(self) -> bool:
+        """Stop the listener; a handler that is running may finish first.
+
+        Returns within the poll interval plus the running handler's time (at most
+        ``subscriber_stop_timeout``); True if the listener ended in time.
+        """
+        if self._subscriber is None:
+            return True
+        return await self._subscriber.stop()
+
+    @property
+    def subscriber(self) -> AsyncSubscriber | None:
+        """The pub/sub listener, once one was set up."""
+        return self._subscriber
+
+    @property
+    def subscription_manager(self) -> SubscriptionManager | None:
+        """The dynamic-subscription registry (None when disabled)."""
+        return self._subscription_manager
+
+    def set_subscription_manager(self, manager: SubscriptionManager | None) -> None:
+        """Replace the dynamic-subscription registry; None disables dynamic subscriptions.
+
+        Channels of the old registry stay subscribed until the listener next reconciles.
+        """
+        if self._subscription_manager is not None:
+            self._subscription_manager.stop()
+        self._subscription_manager = manager
+        if self._subscriber is not None:
+            self._subscriber.set_manager(manager)
+
+    async def subscribe_dynamic(self, channel: str, callback: Any) -> bool:
+        """Subscribe ``channel`` with its own ``callback`` while the listener runs (no restart).
+
+        Starts the listener if needed; returns once Redis confirmed. False when dynamic
+        subscriptions are disabled.
+        """
+        self._check_channel(channel)
+        if self._subscription_manager is None:
+            logger.error("subscribe_dynamic(%r): dynamic subscriptions are disabled", channel)
+            return False
+        AsyncRuntime.check_callable(callback, "callback")
+        self._subscription_manager.subscribe_dynamic(channel, callback)
+        if self._subscriber is None:
+            self._subscriber = self._new_subscriber(None, None, self._message_handler, None)
+        if not self._subscriber.running:
+            return await self._subscriber.start()
+        return await self._subscriber.sync_subscriptions()
+
+    async def unsubscribe_dynamic(self, channel: str) -> bool:
+        """Unsubscribe a dynamic channel in Redis (no restart); False if it was not subscribed."""
+        if self._subscription_manager is None:
+            return False
+        if not self._subscription_manager.unsubscribe_dynamic(channel):
+            return False
+        if self._subscriber is not None:
+            await self._subscriber.sync_subscriptions()
+        return True
+
+    async def resubscribe_channel(self, channel: str) -> bool:
+        """Subscribe again an expired dynamic channel with its old callback."""
+        if self._subscription_manager is None or not self._subscription_manager.resubscribe(
+            channel
+        ):
+            return False
+        if self._subscriber is not None and self._subscriber.running:
+            return await self._subscriber.sync_subscriptions()
+        return True
+
+    def get_subscription_stats(self) -> dict[str, Any]:
+        """Dynamic-subscription statistics plus the listener's counters."""
+        if self._subscription_manager is None:
+            stats: dict[str, Any] = {"enabled": False}
+        else:
+            stats = self._subscription_manager.get_statistics()
+            stats["enabled"] = True
+        stats["static_channels"] = (
+            len(self._subscriber.channels) if self._subscriber is not None else 0
+        )
+        stats["listener"] = self._subscriber.stats() if self._subscriber is not None else None
+        return stats
+
+    def get_expired_channels(self) -> dict[str, dict[str, Any]]:
+        """Dynamic channels that expired (idle) or were unsubscribed, with their activity."""
+        if self._subscription_manager is None:
+            return {}
+        return self._subscription_manager.get_expired_channels()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def health_check(self) -> bool:
+        """PING the server; True when it answers, False (and a warning logged) when it does not."""
+        try:
+            return bool(await self._client.ping())
+        except RedisError as e:
+            logger.warning("health check of %s failed: %s", self._address, e)
+            return False
+
+    async def cleanup(self) -> None:
+        """Release the client (0.4 name of :meth:`aclose`)."""
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client this toolkit created (a client passed in stays open). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._subscriber is not None:
+            await self._subscriber.stop()
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncRedisToolkit:
+        try:
+            await self._client.ping()
+        except RedisError as e:
+            raise wrap_redis_error(e, "PING", address=self._address) from e
+        if self._subscriber is not None and not self._subscriber.running:
+            await self._subscriber.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._address}>"

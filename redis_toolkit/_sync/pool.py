@@ -1,0 +1,218 @@
+# Generated from redis_toolkit/_async/pool.py by tools/run_unasync.py. DO NOT EDIT.
+"""Connection pools shared by configs that are really the same.
+
+:class:`AsyncConnectionPoolManager` (singleton ``async_pool_manager``) keeps one redis-py pool per
+distinct :class:`~redis_toolkit.options.RedisConnectionConfig`: every field takes part in the
+key, so configs that differ in TLS, timeouts or limits never share a pool (a 0.4 bug). Async
+pools are bound to the event loop that created them and never shared across loops; a loop that
+is garbage-collected takes its pools with it.
+
+Cluster configs get one shared cluster client per config (it owns a pool per node), and
+``memory://`` configs an in-process fakeredis client.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import weakref
+from typing import Any
+
+from redis.backoff import NoBackoff
+from redis.cluster import LoadBalancingStrategy
+
+from .._compat import (
+    SyncClusterNode,
+    SyncEmbedded,
+    SyncRedis,
+    SyncRedisCluster,
+    SyncRetry,
+    SyncRuntime,
+)
+from ..exceptions import ClusterConfigError
+from ..options import RedisConnectionConfig
+
+__all__ = ["ConnectionPoolManager", "pool_manager"]
+
+logger = logging.getLogger("redis_toolkit.pool")
+
+
+def _client_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
+    kwargs = config.to_redis_kwargs()
+    # No hidden retries inside redis-py (its default retries timeouts, which can run an INCR
+    # twice): what is safe to retry is decided above it.
+    kwargs["retry"] = SyncRetry(NoBackoff(), 0)
+    return kwargs
+
+
+def _cluster_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
+    kwargs = _client_kwargs(config)
+    for name in ("db", "host", "port", "unix_socket_path"):
+        kwargs.pop(name, None)
+    kwargs["require_full_coverage"] = not config.skip_full_coverage_check
+    # readonly_mode: spread reads over the replicas too (round robin over each slot's nodes).
+    kwargs["load_balancing_strategy"] = (
+        LoadBalancingStrategy.ROUND_ROBIN if config.readonly_mode else None
+    )
+    if config.max_connections_per_node is not None:
+        kwargs["max_connections"] = config.max_connections_per_node
+    return kwargs
+
+
+class ConnectionPoolManager:
+    """Process-wide registry of connection pools, keyed by config (and event loop in async).
+
+    A singleton, as in 0.4: ``AsyncConnectionPoolManager()`` returns the module instance
+    ``async_pool_manager`` (sync: ``ConnectionPoolManager()`` is ``pool_manager``).
+    """
+
+    _instance: ConnectionPoolManager | None = None
+    _instance_lock = threading.Lock()
+
+    def __new__(cls) -> ConnectionPoolManager:
+        with cls._instance_lock:
+            if cls._instance is None:
+                instance = super().__new__(cls)
+                # loop token -> {config key -> pool or cluster client}
+                instance._pools = weakref.WeakKeyDictionary()
+                instance._addresses = {}
+                # Guards the registry only; nothing is awaited while it is held.
+                instance._lock = threading.Lock()
+                cls._instance = instance
+            return cls._instance
+
+    _pools: weakref.WeakKeyDictionary[object, dict[tuple[Any, ...], Any]]
+    _addresses: dict[tuple[Any, ...], str]
+    _lock: threading.Lock
+
+    def _bucket(self) -> dict[tuple[Any, ...], Any]:
+        token = SyncRuntime.loop_token()
+        bucket = self._pools.get(token)
+        if bucket is None:
+            bucket = self._pools.setdefault(token, {})
+        return bucket
+
+    @staticmethod
+    def _effective(
+        config: RedisConnectionConfig, max_connections: int | None
+    ) -> RedisConnectionConfig:
+        if max_connections is None or max_connections == config.max_connections:
+            return config
+        return dataclasses.replace(config, max_connections=max_connections)
+
+    def get_pool(self, config: RedisConnectionConfig, max_connections: int | None = None) -> Any:
+        """The shared pool for ``config`` (created on first use).
+
+        ``max_connections`` (0.4's second argument) overrides the config's limit. Returns a
+        redis-py connection pool for a standalone server, the shared cluster client for
+        ``cluster_mode``, and ``None`` for the embedded backend (it has no pool).
+        """
+        config = self._effective(config, max_connections)
+        if config.is_embedded:
+            return None
+        key = config.pool_key()
+        with self._lock:
+            bucket = self._bucket()
+            pool = bucket.get(key)
+            if pool is None:
+                pool = self._new_pool(config)
+                bucket[key] = pool
+                self._addresses[key] = config.address
+                logger.debug("created pool for %s", config.address)
+        return pool
+
+    @staticmethod
+    def _new_pool(config: RedisConnectionConfig) -> Any:
+        if config.cluster_mode:
+            return ConnectionPoolManager._new_cluster(config)
+        kwargs = _client_kwargs(config)
+        # redis-py picks the connection class (TCP, TLS, unix socket) from these arguments.
+        return SyncRedis(max_connections=config.max_connections, **kwargs).connection_pool
+
+    @staticmethod
+    def _new_cluster(config: RedisConnectionConfig) -> Any:
+        nodes = [SyncClusterNode(host, port) for host, port in config.cluster_nodes()]
+        try:
+            return SyncRedisCluster(startup_nodes=nodes, **_cluster_kwargs(config))
+        except Exception as e:
+            raise ClusterConfigError(
+                f"cannot create a cluster client for {config.address}: {e}"
+            ) from e
+
+    def create_client(
+        self,
+        config: RedisConnectionConfig,
+        max_connections: int | None = None,
+        *,
+        shared: bool = True,
+    ) -> Any:
+        """A redis-py client for ``config``.
+
+        With ``shared`` (the default, 0.4's ``use_connection_pool=True``) the client draws on the
+        shared pool; otherwise it gets a pool of its own, closed with the client.
+        """
+        config = self._effective(config, max_connections)
+        if config.is_embedded:
+            return SyncEmbedded.client(config.embedded_name or "default")
+        if config.cluster_mode:
+            return self.get_pool(config) if shared else self._new_cluster(config)
+        if shared:
+            return SyncRedis(connection_pool=self.get_pool(config))
+        # A client that creates its own pool disconnects it when it is closed.
+        return SyncRedis(max_connections=config.max_connections, **_client_kwargs(config))
+
+    def close_pool(self, config: RedisConnectionConfig) -> bool:
+        """Disconnect and forget the pool of ``config`` (in this loop); True if one existed."""
+        key = config.pool_key()
+        with self._lock:
+            pool = self._bucket().pop(key, None)
+        if pool is None:
+            return False
+        self._close(pool)
+        return True
+
+    def close_all_pools(self) -> None:
+        """Disconnect and forget every pool (of this event loop, in async)."""
+        with self._lock:
+            bucket = self._bucket()
+            pools = list(bucket.values())
+            bucket.clear()
+        for pool in pools:
+            self._close(pool)
+
+    @staticmethod
+    def _close(pool: Any) -> None:
+        if isinstance(pool, SyncRedisCluster):
+            pool.close()
+        else:
+            pool.disconnect()
+
+    def get_pool_stats(self) -> dict[str, dict[str, Any]]:
+        """Per pool (of this event loop, in async): address, connections in use, idle and maximum.
+
+        Keys are the pools' addresses (never credentials); a cluster client reports its nodes.
+        """
+        stats: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            pools = list(self._bucket().items())
+        for key, pool in pools:
+            address = self._addresses.get(key, "?")
+            name = address if address not in stats else f"{address}#{len(stats)}"
+            if isinstance(pool, SyncRedisCluster):
+                stats[name] = {"kind": "cluster", "nodes": len(pool.get_nodes())}
+                continue
+            in_use = len(getattr(pool, "_in_use_connections", ()))
+            available = len(getattr(pool, "_available_connections", ()))
+            stats[name] = {
+                "kind": "standalone",
+                "in_use_connections": in_use,
+                "available_connections": available,
+                "created_connections": in_use + available,
+                "max_connections": pool.max_connections,
+            }
+        return stats
+
+
+#: The process-wide pool manager of the async API.
+pool_manager = ConnectionPoolManager()

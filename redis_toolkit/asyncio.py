@@ -1,0 +1,51 @@
+"""The async API under the plain names: migrate a module with one import line plus ``await``.
+
+    # was: from redis_toolkit import RedisToolkit
+    from redis_toolkit.asyncio import RedisToolkit
+
+    async with RedisToolkit(config=config) as toolkit:
+        await toolkit.setter("key", {"a": 1})
+
+Like ``redis.asyncio`` for redis-py. Pure names (configs, options, errors) are the same objects
+as in ``redis_toolkit``.
+"""
+
+from __future__ import annotations
+
+from ._async import AsyncConnectionPoolManager as ConnectionPoolManager
+from ._async import AsyncRedisToolkit as RedisToolkit
+from ._async import AsyncSubscriber as Subscriber
+from ._async import async_pool_manager as pool_manager
+from .exceptions import (
+    BatchWriteError,
+    CircuitOpenError,
+    ClusterConfigError,
+    ConnectionFailedError,
+    OperationTimeoutError,
+    RedisToolkitError,
+    SerializationError,
+    ValidationError,
+)
+from .options import DEFAULT_OPTIONS, RedisConfig, RedisConnectionConfig, RedisOptions
+from .serialization import deserialize_value, serialize_value
+
+__all__ = [
+    "RedisToolkit",
+    "Subscriber",
+    "ConnectionPoolManager",
+    "pool_manager",
+    "RedisConnectionConfig",
+    "RedisConfig",
+    "RedisOptions",
+    "DEFAULT_OPTIONS",
+    "RedisToolkitError",
+    "SerializationError",
+    "ValidationError",
+    "ConnectionFailedError",
+    "OperationTimeoutError",
+    "CircuitOpenError",
+    "ClusterConfigError",
+    "BatchWriteError",
+    "serialize_value",
+    "deserialize_value",
+]

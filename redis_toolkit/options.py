@@ -1,0 +1,382 @@
+"""Configuration: where to connect (``RedisConnectionConfig``) and how to behave (``RedisOptions``).
+
+Pure: no I/O. Both are dataclasses validated at construction, so a bad value fails where it is
+written, with a message naming the field. Every field and default of redis-toolkit 0.4 is
+accepted; the new fields are documented on each class. The password never appears in a ``repr``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .exceptions import ValidationError
+
+__all__ = ["RedisConnectionConfig", "RedisConfig", "RedisOptions", "DEFAULT_OPTIONS"]
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_SSL_CERT_REQS = ("none", "optional", "required")
+_SCHEMES = ("redis", "rediss", "unix", "memory")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValidationError(message)
+
+
+def _parse_node(node: Any) -> tuple[str, int]:
+    """Accept ``("host", port)``, ``{"host": h, "port": p}`` or ``"host:port"``."""
+    if isinstance(node, str):
+        host, sep, port = node.rpartition(":")
+        _require(bool(sep) and port.isdigit(), f"startup node {node!r} is not 'host:port'")
+        return host, int(port)
+    if isinstance(node, dict):
+        return str(node["host"]), int(node["port"])
+    if isinstance(node, (tuple, list)) and len(node) == 2:
+        return str(node[0]), int(node[1])
+    raise ValidationError(f"startup node {node!r} is not 'host:port', (host, port) or a dict")
+
+
+@dataclass
+class RedisConnectionConfig:
+    """How to reach Redis: a standalone server, a unix socket, a cluster or the embedded backend.
+
+    Fields of redis-toolkit 0.4 keep their names and meaning. New in 0.5:
+
+    - ``url``: ``redis://``, ``rediss://``, ``unix://`` or ``memory://name``; what it names
+      (host, port, db, credentials, TLS, socket path) overrides the matching fields.
+    - ``max_connections`` / ``min_connections``: pool limits (``None``: unbounded, as 0.4).
+    - ``cluster_mode``, ``startup_nodes``, ``max_connections_per_node``, ``readonly_mode``,
+      ``skip_full_coverage_check``: Redis Cluster.
+    - ``client_name`` and ``protocol`` (RESP2 by default, so reply shapes do not change with the
+      installed redis-py).
+
+    Timeouts default to 5 s to connect and no read timeout (0.4's behaviour: blocking commands
+    such as BLPOP keep working); set ``socket_timeout`` in production.
+    """
+
+    host: str = "localhost"
+    port: int = 6379
+    db: int = 0
+    password: str | None = field(default=None, repr=False)
+    username: str | None = None
+    encoding: str = "utf-8"
+    socket_keepalive: bool = True
+    socket_keepalive_options: dict[int, int | bytes] | None = None
+    connection_timeout: float | None = 5.0
+    socket_timeout: float | None = None
+    retry_on_timeout: bool = False
+    retry_on_error: list[type[Exception]] | None = None
+    health_check_interval: int = 30
+    ssl: bool = False
+    ssl_keyfile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_ca_certs: str | None = None
+    ssl_cert_reqs: str = "required"
+    # new in 0.5
+    url: str | None = field(default=None, repr=False)
+    unix_socket_path: str | None = None
+    max_connections: int | None = None
+    min_connections: int = 0
+    client_name: str | None = None
+    protocol: int = 2
+    cluster_mode: bool = False
+    startup_nodes: list[Any] | None = None
+    max_connections_per_node: int | None = None
+    readonly_mode: bool = False
+    skip_full_coverage_check: bool = False
+    #: ``memory://NAME``: the embedded backend's server name; set from ``url``.
+    embedded_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.url is not None:
+            self._apply_url(self.url)
+        self.validate()
+
+    # -- url parsing -------------------------------------------------------------------------
+
+    def _apply_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        _require(
+            scheme in _SCHEMES,
+            f"url scheme {scheme!r} is not supported; use one of "
+            + ", ".join(f"{s}://" for s in _SCHEMES),
+        )
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if scheme == "memory":
+            self.embedded_name = (parts.netloc + parts.path) or "default"
+            return
+        if parts.username:
+            self.username = unquote(parts.username)
+        if parts.password:
+            self.password = unquote(parts.password)
+        if scheme == "unix":
+            _require(bool(parts.path), f"unix:// url needs a socket path: {self.redacted_url()}")
+            self.unix_socket_path = unquote(parts.path)
+            if "db" in query:
+                self.db = self._int_from_url("db", query["db"])
+            return
+        if parts.hostname:
+            self.host = parts.hostname
+        try:
+            port = parts.port
+        except ValueError as e:
+            raise ValidationError(f"url has an invalid port: {self.redacted_url()}") from e
+        if port is not None:
+            self.port = port
+        path = parts.path.lstrip("/")
+        if path:
+            self.db = self._int_from_url("db", path)
+        elif "db" in query:
+            self.db = self._int_from_url("db", query["db"])
+        if scheme == "rediss":
+            self.ssl = True
+
+    def _int_from_url(self, name: str, raw: str) -> int:
+        _require(raw.isdigit(), f"url {name} {raw!r} is not a number: {self.redacted_url()}")
+        return int(raw)
+
+    def redacted_url(self) -> str | None:
+        """The ``url`` with its password replaced by ``***`` (safe for logs and errors)."""
+        if self.url is None:
+            return None
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+
+    # -- what kind of backend ----------------------------------------------------------------
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for ``memory://``: the in-process fakeredis backend."""
+        return self.embedded_name is not None
+
+    @property
+    def address(self) -> str:
+        """Where this config points, for messages and logs (never includes credentials)."""
+        if self.is_embedded:
+            return f"memory://{self.embedded_name}"
+        if self.unix_socket_path:
+            return f"unix://{self.unix_socket_path}"
+        if self.cluster_mode and self.startup_nodes:
+            return "cluster " + ",".join(f"{h}:{p}" for h, p in self.cluster_nodes())
+        scheme = "rediss" if self.ssl else "redis"
+        return f"{scheme}://{self.host}:{self.port}/{self.db}"
+
+    def cluster_nodes(self) -> list[tuple[str, int]]:
+        """The startup nodes as ``(host, port)`` pairs (the host/port fields if none are given)."""
+        if not self.startup_nodes:
+            return [(self.host, self.port)]
+        return [_parse_node(node) for node in self.startup_nodes]
+
+    # -- validation --------------------------------------------------------------------------
+
+    def validate(self) -> None:
+        """Check every field; raise :class:`ValidationError` (a ``ValueError``) naming the field."""
+        _require(isinstance(self.host, str) and bool(self.host), "host must be a non-empty string")
+        _require(
+            isinstance(self.port, int) and 1 <= self.port <= 65535,
+            f"port must be 1-65535, got {self.port!r}",
+        )
+        _require(isinstance(self.db, int) and self.db >= 0, f"db must be >= 0, got {self.db!r}")
+        for name in ("connection_timeout", "socket_timeout"):
+            value = getattr(self, name)
+            _require(
+                value is None or (isinstance(value, (int, float)) and value > 0),
+                f"{name} must be > 0 seconds or None, got {value!r}",
+            )
+        _require(
+            isinstance(self.health_check_interval, (int, float))
+            and self.health_check_interval >= 0,
+            f"health_check_interval must be >= 0 (0 disables), got {self.health_check_interval!r}",
+        )
+        _require(
+            self.ssl_cert_reqs in _SSL_CERT_REQS,
+            f"ssl_cert_reqs must be one of {_SSL_CERT_REQS}, got {self.ssl_cert_reqs!r}",
+        )
+        _require(
+            self.max_connections is None
+            or (isinstance(self.max_connections, int) and self.max_connections >= 1),
+            f"max_connections must be >= 1 or None, got {self.max_connections!r}",
+        )
+        _require(
+            isinstance(self.min_connections, int) and self.min_connections >= 0,
+            f"min_connections must be >= 0, got {self.min_connections!r}",
+        )
+        _require(
+            self.max_connections is None or self.min_connections <= self.max_connections,
+            f"min_connections ({self.min_connections}) exceeds max_connections "
+            f"({self.max_connections})",
+        )
+        _require(
+            self.max_connections_per_node is None or self.max_connections_per_node >= 1,
+            f"max_connections_per_node must be >= 1 or None, got {self.max_connections_per_node!r}",
+        )
+        _require(self.protocol in (2, 3), f"protocol must be 2 or 3, got {self.protocol!r}")
+        if self.cluster_mode:
+            _require(not self.is_embedded, "cluster_mode cannot be used with memory://")
+            _require(self.db == 0, f"Redis Cluster has only db 0, got db={self.db}")
+            self.cluster_nodes()  # raises on a malformed node
+        if self.unix_socket_path is not None:
+            _require(not self.cluster_mode, "cluster_mode cannot be used with a unix socket")
+
+    # -- redis-py arguments ------------------------------------------------------------------
+
+    def to_redis_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for the redis-py client classes (0.4 API).
+
+        Every option that changed default across redis-py majors is set explicitly. The client
+        factory adds ``retry`` (redis-py's own retries off: the toolkit decides what is safe to
+        retry).
+        """
+        kwargs: dict[str, Any] = {
+            "db": self.db,
+            "username": self.username,
+            "password": self.password,
+            "encoding": self.encoding,
+            "decode_responses": False,
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": self.connection_timeout,
+            "socket_keepalive": self.socket_keepalive,
+            "health_check_interval": self.health_check_interval,
+            "client_name": self.client_name,
+            "protocol": self.protocol,
+        }
+        if self.socket_keepalive_options:
+            kwargs["socket_keepalive_options"] = self.socket_keepalive_options
+        if self.retry_on_timeout:
+            kwargs["retry_on_timeout"] = True
+        if self.retry_on_error is not None:
+            kwargs["retry_on_error"] = list(self.retry_on_error)
+        if self.unix_socket_path:
+            kwargs["unix_socket_path"] = self.unix_socket_path
+        else:
+            kwargs["host"] = self.host
+            kwargs["port"] = self.port
+        if self.ssl:
+            kwargs.update(
+                ssl=True,
+                ssl_keyfile=self.ssl_keyfile,
+                ssl_certfile=self.ssl_certfile,
+                ssl_ca_certs=self.ssl_ca_certs,
+                ssl_cert_reqs=self.ssl_cert_reqs,
+            )
+        return kwargs
+
+    def pool_key(self) -> tuple[Any, ...]:
+        """Identity of the pool this config needs: equal only for configs that can share one.
+
+        Every field takes part (TLS, timeouts and limits included), so two configs share a pool
+        only when they are really the same.
+        """
+        values = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (list, dict)):
+                value = repr(value)
+            values.append(value)
+        return tuple(values)
+
+
+#: Short alias used throughout the docs.
+RedisConfig = RedisConnectionConfig
+
+
+@dataclass
+class RedisOptions:
+    """How the toolkit behaves: validation limits, logging, subscriber and retry settings.
+
+    All 0.4 fields keep their meaning. New in 0.5: ``serializer`` — ``"msgpack"`` (default, exact
+    types) or ``"legacy-json"`` (writes the 0.4 format byte for byte while a fleet migrates;
+    reading accepts both formats either way) — and ``max_batch_size`` (total bytes of one batch).
+    """
+
+    is_logger_info: bool = True
+    max_log_size: int = 256
+    log_level: str = "INFO"
+    log_path: str | None = None
+    subscriber_retry_delay: int = 5
+    subscriber_stop_timeout: int = 5
+    max_value_size: int = 10 * 1024 * 1024
+    max_key_length: int = 512
+    enable_validation: bool = True
+    use_connection_pool: bool = True
+    max_connections: int | None = None
+    retry_attempts: int = 3
+    retry_delay: float = 0.1
+    retry_backoff: float = 2.0
+    enable_dynamic_subscription: bool = True
+    subscription_expire_minutes: float = 5.0
+    subscription_check_interval: float = 30.0
+    subscription_auto_cleanup: bool = True
+    subscription_max_expired: int = 100
+    # new in 0.5
+    serializer: str = "msgpack"
+    max_batch_size: int = 100 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field; raise :class:`ValidationError` (a ``ValueError``) naming the field."""
+        from .serialization import FORMATS
+
+        _require(
+            self.log_level in _LOG_LEVELS,
+            f"log_level must be one of {', '.join(_LOG_LEVELS)}, got {self.log_level!r}",
+        )
+        for name in (
+            "max_log_size",
+            "subscriber_retry_delay",
+            "subscriber_stop_timeout",
+            "max_value_size",
+            "max_key_length",
+            "max_batch_size",
+        ):
+            value = getattr(self, name)
+            _require(
+                isinstance(value, (int, float)) and value >= 1,
+                f"{name} must be >= 1, got {value!r}",
+            )
+        _require(
+            self.max_connections is None or self.max_connections >= 1,
+            f"max_connections must be >= 1 or None, got {self.max_connections!r}",
+        )
+        _require(
+            self.retry_attempts >= 0, f"retry_attempts must be >= 0, got {self.retry_attempts}"
+        )
+        _require(self.retry_delay >= 0, f"retry_delay must be >= 0, got {self.retry_delay}")
+        _require(self.retry_backoff >= 1, f"retry_backoff must be >= 1, got {self.retry_backoff}")
+        _require(
+            self.subscription_expire_minutes > 0,
+            f"subscription_expire_minutes must be > 0, got {self.subscription_expire_minutes}",
+        )
+        _require(
+            self.subscription_check_interval > 0,
+            f"subscription_check_interval must be > 0, got {self.subscription_check_interval}",
+        )
+        _require(
+            self.serializer in FORMATS,
+            f"serializer must be one of {', '.join(FORMATS)}, got {self.serializer!r}",
+        )
+        if self.log_path is not None:
+            log_dir = os.path.dirname(self.log_path)
+            _require(
+                not log_dir or os.path.isdir(log_dir),
+                f"log_path directory {log_dir!r} does not exist; create it or set log_path=None",
+            )
+
+    @property
+    def logging_level(self) -> int:
+        """``log_level`` as a :mod:`logging` level number."""
+        return int(getattr(logging, self.log_level))
+
+
+#: The options used when none are given (0.4 name).
+DEFAULT_OPTIONS = RedisOptions()

@@ -1,0 +1,208 @@
+"""Values, TTLs and batches of the core API, on the real server and the embedded backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from redis_toolkit import (
+    AsyncRedisToolkit,
+    BatchWriteError,
+    RedisOptions,
+    SerializationError,
+    ValidationError,
+    async_pool_manager,
+)
+from redis_toolkit._compat import AsyncRuntime
+
+
+async def test_setter_nx_and_xx(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    key = f"{prefix}k"
+    assert await atoolkit.setter(key, 1, xx=True) is False
+    assert await atoolkit.exists(key) is False
+    assert await atoolkit.setter(key, 1, nx=True) is True
+    assert await atoolkit.setter(key, 2, nx=True) is False
+    assert await atoolkit.getter(key) == 1
+    assert await atoolkit.setter(key, 3, xx=True) is True
+    assert await atoolkit.getter(key) == 3
+    with pytest.raises(ValidationError, match="nx and xx"):
+        await atoolkit.setter(key, 4, nx=True, xx=True)
+
+
+async def test_ttl_set_read_extend_and_remove(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    key = f"{prefix}ttl"
+    assert await atoolkit.get_ttl(key) is None
+    await atoolkit.setter(key, "v")
+    assert await atoolkit.get_ttl(key) == -1
+    assert await atoolkit.setter_with_ttl(key, "v", 100) is True
+    left = await atoolkit.get_ttl(key)
+    assert left is not None and 98 < left <= 100
+    assert await atoolkit.expire(key, timedelta(seconds=500)) is True
+    left = await atoolkit.get_ttl(key)
+    assert left is not None and 498 < left <= 500
+    assert await atoolkit.persist(key) is True
+    assert await atoolkit.get_ttl(key) == -1
+    assert await atoolkit.expire(f"{prefix}absent", 10) is False
+
+
+async def test_plain_write_clears_ttl_and_keep_ttl_keeps_it(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    key = f"{prefix}keep"
+    await atoolkit.setter(key, 1, ttl=100)
+    await atoolkit.setter(key, 2, keep_ttl=True)
+    left = await atoolkit.get_ttl(key)
+    assert left is not None and left > 98
+    assert await atoolkit.getter(key) == 2
+    await atoolkit.setter(key, 3)
+    assert await atoolkit.get_ttl(key) == -1
+
+
+async def test_fractional_ttl_expires(atoolkit_server: AsyncRedisToolkit, prefix: str) -> None:
+    key = f"{prefix}short"
+    await atoolkit_server.setter(key, "soon gone", ttl=0.05)
+    deadline = AsyncRuntime.monotonic() + 5
+    while await atoolkit_server.exists(key):
+        assert AsyncRuntime.monotonic() < deadline, "key did not expire"
+        await AsyncRuntime.sleep(0.01)
+    assert await atoolkit_server.getter(key, default="gone") == "gone"
+
+
+@pytest.mark.parametrize("ttl", [0, -1, "10", True])
+async def test_bad_ttl_is_refused_before_writing(
+    atoolkit: AsyncRedisToolkit, prefix: str, ttl: object
+) -> None:
+    with pytest.raises(ValidationError, match="ttl"):
+        await atoolkit.setter(f"{prefix}bad", 1, ttl=ttl)  # type: ignore[arg-type]
+    assert await atoolkit.exists(f"{prefix}bad") is False
+
+
+async def test_typed_values_round_trip(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    values = {
+        "int": 0,
+        "big": 2**100,
+        "float": -0.0,
+        "str": "héllo \x00 🎉",
+        "bytes": b"\x00\xff",
+        "list": [1, (2, 3), {"x": {4}}],
+        "array": np.arange(12, dtype=np.float32).reshape(3, 4),
+    }
+    for name, value in values.items():
+        await atoolkit.setter(f"{prefix}{name}", value)
+    got = await atoolkit.batch_get([f"{prefix}{name}" for name in values])
+    for name, value in values.items():
+        back = got[f"{prefix}{name}"]
+        assert type(back) is type(value)
+        if isinstance(value, np.ndarray):
+            assert back.dtype == value.dtype and np.array_equal(back, value)
+        else:
+            assert back == value
+
+
+async def test_value_over_max_size_is_refused(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    small = RedisOptions(max_value_size=100)
+    with pytest.raises(ValidationError, match="max_value_size"):
+        await atoolkit.setter(f"{prefix}big", "x" * 200, options=small)
+    assert await atoolkit.exists(f"{prefix}big") is False
+
+
+async def test_unsupported_value_names_key_and_writes_nothing(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    with pytest.raises(SerializationError, match=f"{prefix}obj"):
+        await atoolkit.setter(f"{prefix}obj", object())
+    assert await atoolkit.exists(f"{prefix}obj") is False
+
+
+async def test_undecodable_value_names_its_key(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    key = f"{prefix}corrupt"
+    good = await atoolkit.setter(key, {"a": 1})
+    assert good
+    raw = await atoolkit.client.get(key)
+    await atoolkit.client.set(key, raw[:-2])  # truncated payload behind a valid marker
+    with pytest.raises(SerializationError, match=key):
+        await atoolkit.getter(key)
+    with pytest.raises(SerializationError, match=key):
+        await atoolkit.batch_get([key])
+
+
+async def test_raw_values_from_other_clients_read_as_0_4_did(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    await atoolkit.client.set(f"{prefix}text", "plain text")
+    await atoolkit.client.incr(f"{prefix}counter")
+    await atoolkit.client.incr(f"{prefix}counter")
+    assert await atoolkit.getter(f"{prefix}text") == "plain text"
+    assert await atoolkit.getter(f"{prefix}counter") == 2
+
+
+async def test_batch_set_get_delete(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    mapping = {f"{prefix}{i}": {"i": i, "t": (i,)} for i in range(2500)}
+    assert await atoolkit.batch_set(mapping) is None
+    names = [f"{prefix}missing", *reversed(list(mapping))]
+    got = await atoolkit.batch_get(names)
+    assert list(got) == names
+    assert got[f"{prefix}missing"] is None
+    assert all(got[k] == v for k, v in mapping.items())
+    assert await atoolkit.batch_delete(names) == 2500
+    assert await atoolkit.exists(f"{prefix}0") is False
+
+
+async def test_batch_set_with_ttl(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    mapping = {f"{prefix}{i}": i for i in range(1500)}
+    await atoolkit.batch_set(mapping, ttl=60)
+    for key in (f"{prefix}0", f"{prefix}1499"):
+        left = await atoolkit.get_ttl(key)
+        assert left is not None and 58 < left <= 60
+    assert (await atoolkit.batch_get([f"{prefix}7"]))[f"{prefix}7"] == 7
+
+
+async def test_batch_with_a_bad_item_writes_nothing(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    mapping = {f"{prefix}a": 1, f"{prefix}b": object(), f"{prefix}c": 3}
+    with pytest.raises(SerializationError, match=f"{prefix}b"):
+        await atoolkit.batch_set(mapping)
+    with pytest.raises(ValidationError, match="max_key_length"):
+        await atoolkit.batch_set({f"{prefix}a": 1, "k" * 1000: 2})
+    assert await atoolkit.exists(f"{prefix}a") is False
+
+
+async def test_batch_over_total_size_is_refused(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    opts = RedisOptions(max_batch_size=1000)
+    with pytest.raises(ValidationError, match="max_batch_size"):
+        await atoolkit.batch_set({f"{prefix}{i}": "x" * 100 for i in range(20)}, options=opts)
+    assert await atoolkit.exists(f"{prefix}0") is False
+
+
+async def test_batch_get_refuses_a_lone_string(atoolkit: AsyncRedisToolkit) -> None:
+    with pytest.raises(ValidationError, match="list of keys"):
+        await atoolkit.batch_get("oops")  # type: ignore[arg-type]
+
+
+async def test_legacy_serializer_writes_0_4_format(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    legacy = RedisOptions(serializer="legacy-json")
+    await atoolkit.setter(f"{prefix}old", {"a": 1}, options=legacy)
+    raw = await atoolkit.client.get(f"{prefix}old")
+    assert raw == b'{"__type__": "dict", "__data__": {"a": 1}}'
+    assert await atoolkit.getter(f"{prefix}old") == {"a": 1}
+
+
+async def test_batch_write_failure_reports_unwritten_keys(server_factory, prefix: str) -> None:
+    server = server_factory()
+    toolkit = AsyncRedisToolkit.from_url(server.url, socket_timeout=2.0)
+    try:
+        await toolkit.setter(f"{prefix}warm", 1)
+        server.kill()
+        mapping = {f"{prefix}{i}": i for i in range(10)}
+        with pytest.raises(BatchWriteError) as info:
+            await toolkit.batch_set(mapping)
+        assert info.value.failed_keys == list(mapping)
+        assert info.value.written_keys == []
+    finally:
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()

@@ -1,0 +1,209 @@
+# Generated from tests/_async/test_values.py by tools/run_unasync.py. DO NOT EDIT.
+"""Values, TTLs and batches of the core API, on the real server and the embedded backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from redis_toolkit import (
+    RedisToolkit,
+    BatchWriteError,
+    RedisOptions,
+    SerializationError,
+    ValidationError,
+    pool_manager,
+)
+from redis_toolkit._compat import SyncRuntime
+
+
+def test_setter_nx_and_xx(toolkit: RedisToolkit, prefix: str) -> None:
+    key = f"{prefix}k"
+    assert toolkit.setter(key, 1, xx=True) is False
+    assert toolkit.exists(key) is False
+    assert toolkit.setter(key, 1, nx=True) is True
+    assert toolkit.setter(key, 2, nx=True) is False
+    assert toolkit.getter(key) == 1
+    assert toolkit.setter(key, 3, xx=True) is True
+    assert toolkit.getter(key) == 3
+    with pytest.raises(ValidationError, match="nx and xx"):
+        toolkit.setter(key, 4, nx=True, xx=True)
+
+
+def test_ttl_set_read_extend_and_remove(toolkit: RedisToolkit, prefix: str) -> None:
+    key = f"{prefix}ttl"
+    assert toolkit.get_ttl(key) is None
+    toolkit.setter(key, "v")
+    assert toolkit.get_ttl(key) == -1
+    assert toolkit.setter_with_ttl(key, "v", 100) is True
+    left = toolkit.get_ttl(key)
+    assert left is not None and 98 < left <= 100
+    assert toolkit.expire(key, timedelta(seconds=500)) is True
+    left = toolkit.get_ttl(key)
+    assert left is not None and 498 < left <= 500
+    assert toolkit.persist(key) is True
+    assert toolkit.get_ttl(key) == -1
+    assert toolkit.expire(f"{prefix}absent", 10) is False
+
+
+def test_plain_write_clears_ttl_and_keep_ttl_keeps_it(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    key = f"{prefix}keep"
+    toolkit.setter(key, 1, ttl=100)
+    toolkit.setter(key, 2, keep_ttl=True)
+    left = toolkit.get_ttl(key)
+    assert left is not None and left > 98
+    assert toolkit.getter(key) == 2
+    toolkit.setter(key, 3)
+    assert toolkit.get_ttl(key) == -1
+
+
+def test_fractional_ttl_expires(toolkit_server: RedisToolkit, prefix: str) -> None:
+    key = f"{prefix}short"
+    toolkit_server.setter(key, "soon gone", ttl=0.05)
+    deadline = SyncRuntime.monotonic() + 5
+    while toolkit_server.exists(key):
+        assert SyncRuntime.monotonic() < deadline, "key did not expire"
+        SyncRuntime.sleep(0.01)
+    assert toolkit_server.getter(key, default="gone") == "gone"
+
+
+@pytest.mark.parametrize("ttl", [0, -1, "10", True])
+def test_bad_ttl_is_refused_before_writing(
+    toolkit: RedisToolkit, prefix: str, ttl: object
+) -> None:
+    with pytest.raises(ValidationError, match="ttl"):
+        toolkit.setter(f"{prefix}bad", 1, ttl=ttl)  # type: ignore[arg-type]
+    assert toolkit.exists(f"{prefix}bad") is False
+
+
+def test_typed_values_round_trip(toolkit: RedisToolkit, prefix: str) -> None:
+    values = {
+        "int": 0,
+        "big": 2**100,
+        "float": -0.0,
+        "str": "héllo \x00 🎉",
+        "bytes": b"\x00\xff",
+        "list": [1, (2, 3), {"x": {4}}],
+        "array": np.arange(12, dtype=np.float32).reshape(3, 4),
+    }
+    for name, value in values.items():
+        toolkit.setter(f"{prefix}{name}", value)
+    got = toolkit.batch_get([f"{prefix}{name}" for name in values])
+    for name, value in values.items():
+        back = got[f"{prefix}{name}"]
+        assert type(back) is type(value)
+        if isinstance(value, np.ndarray):
+            assert back.dtype == value.dtype and np.array_equal(back, value)
+        else:
+            assert back == value
+
+
+def test_value_over_max_size_is_refused(toolkit: RedisToolkit, prefix: str) -> None:
+    small = RedisOptions(max_value_size=100)
+    with pytest.raises(ValidationError, match="max_value_size"):
+        toolkit.setter(f"{prefix}big", "x" * 200, options=small)
+    assert toolkit.exists(f"{prefix}big") is False
+
+
+def test_unsupported_value_names_key_and_writes_nothing(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    with pytest.raises(SerializationError, match=f"{prefix}obj"):
+        toolkit.setter(f"{prefix}obj", object())
+    assert toolkit.exists(f"{prefix}obj") is False
+
+
+def test_undecodable_value_names_its_key(toolkit: RedisToolkit, prefix: str) -> None:
+    key = f"{prefix}corrupt"
+    good = toolkit.setter(key, {"a": 1})
+    assert good
+    raw = toolkit.client.get(key)
+    toolkit.client.set(key, raw[:-2])  # truncated payload behind a valid marker
+    with pytest.raises(SerializationError, match=key):
+        toolkit.getter(key)
+    with pytest.raises(SerializationError, match=key):
+        toolkit.batch_get([key])
+
+
+def test_raw_values_from_other_clients_read_as_0_4_did(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    toolkit.client.set(f"{prefix}text", "plain text")
+    toolkit.client.incr(f"{prefix}counter")
+    toolkit.client.incr(f"{prefix}counter")
+    assert toolkit.getter(f"{prefix}text") == "plain text"
+    assert toolkit.getter(f"{prefix}counter") == 2
+
+
+def test_batch_set_get_delete(toolkit: RedisToolkit, prefix: str) -> None:
+    mapping = {f"{prefix}{i}": {"i": i, "t": (i,)} for i in range(2500)}
+    assert toolkit.batch_set(mapping) is None
+    names = [f"{prefix}missing", *reversed(list(mapping))]
+    got = toolkit.batch_get(names)
+    assert list(got) == names
+    assert got[f"{prefix}missing"] is None
+    assert all(got[k] == v for k, v in mapping.items())
+    assert toolkit.batch_delete(names) == 2500
+    assert toolkit.exists(f"{prefix}0") is False
+
+
+def test_batch_set_with_ttl(toolkit: RedisToolkit, prefix: str) -> None:
+    mapping = {f"{prefix}{i}": i for i in range(1500)}
+    toolkit.batch_set(mapping, ttl=60)
+    for key in (f"{prefix}0", f"{prefix}1499"):
+        left = toolkit.get_ttl(key)
+        assert left is not None and 58 < left <= 60
+    assert (toolkit.batch_get([f"{prefix}7"]))[f"{prefix}7"] == 7
+
+
+def test_batch_with_a_bad_item_writes_nothing(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    mapping = {f"{prefix}a": 1, f"{prefix}b": object(), f"{prefix}c": 3}
+    with pytest.raises(SerializationError, match=f"{prefix}b"):
+        toolkit.batch_set(mapping)
+    with pytest.raises(ValidationError, match="max_key_length"):
+        toolkit.batch_set({f"{prefix}a": 1, "k" * 1000: 2})
+    assert toolkit.exists(f"{prefix}a") is False
+
+
+def test_batch_over_total_size_is_refused(toolkit: RedisToolkit, prefix: str) -> None:
+    opts = RedisOptions(max_batch_size=1000)
+    with pytest.raises(ValidationError, match="max_batch_size"):
+        toolkit.batch_set({f"{prefix}{i}": "x" * 100 for i in range(20)}, options=opts)
+    assert toolkit.exists(f"{prefix}0") is False
+
+
+def test_batch_get_refuses_a_lone_string(toolkit: RedisToolkit) -> None:
+    with pytest.raises(ValidationError, match="list of keys"):
+        toolkit.batch_get("oops")  # type: ignore[arg-type]
+
+
+def test_legacy_serializer_writes_0_4_format(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    legacy = RedisOptions(serializer="legacy-json")
+    toolkit.setter(f"{prefix}old", {"a": 1}, options=legacy)
+    raw = toolkit.client.get(f"{prefix}old")
+    assert raw == b'{"__type__": "dict", "__data__": {"a": 1}}'
+    assert toolkit.getter(f"{prefix}old") == {"a": 1}
+
+
+def test_batch_write_failure_reports_unwritten_keys(server_factory, prefix: str) -> None:
+    server = server_factory()
+    toolkit = RedisToolkit.from_url(server.url, socket_timeout=2.0)
+    try:
+        toolkit.setter(f"{prefix}warm", 1)
+        server.kill()
+        mapping = {f"{prefix}{i}": i for i in range(10)}
+        with pytest.raises(BatchWriteError) as info:
+            toolkit.batch_set(mapping)
+        assert info.value.failed_keys == list(mapping)
+        assert info.value.written_keys == []
+    finally:
+        toolkit.close()
+        pool_manager.close_all_pools()

@@ -1,0 +1,70 @@
+"""Every example in examples/ runs, on the private real server and on the embedded backend."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers import RedisServer
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").rglob("*.py"))
+
+
+def run(path: Path, url: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    if url is not None:
+        env["REDIS_URL"] = url
+    return subprocess.run(
+        [sys.executable, str(path)], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+
+
+def test_there_are_examples() -> None:
+    assert len(EXAMPLES) >= 2
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.relative_to(ROOT).as_posix() for p in EXAMPLES])
+def test_example_runs_on_real_server(path: Path, redis_server: RedisServer) -> None:
+    result = run(path, redis_server.url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.relative_to(ROOT).as_posix() for p in EXAMPLES])
+def test_example_runs_on_embedded_backend(path: Path) -> None:
+    result = run(path, None)
+    assert result.returncode == 0, result.stderr
+
+
+def test_demo_runs_on_embedded_backend() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "redis_toolkit", "demo"],
+        env=env, capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "embedded" in result.stdout and "done." in result.stdout
+
+
+def test_demo_runs_on_real_server(redis_server: RedisServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "redis_toolkit", "demo", "--url", redis_server.url],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert redis_server.url in result.stdout
+
+
+def test_core_benchmark_smoke(redis_server: RedisServer) -> None:
+    """The benchmark script runs (no timing is asserted)."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_core.py", "--quick", "--url", redis_server.url],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "ratio" in result.stdout
