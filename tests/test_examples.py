@@ -60,6 +60,16 @@ def test_demo_runs_on_real_server(redis_server: RedisServer) -> None:
     assert redis_server.url in result.stdout
 
 
+def test_pubsub_benchmark_smoke(redis_server: RedisServer) -> None:
+    """The pub/sub benchmark script runs (no timing is asserted)."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_pubsub.py", "--quick", "--url", redis_server.url],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "msg/s" in result.stdout
+
+
 def test_core_benchmark_smoke(redis_server: RedisServer) -> None:
     """The benchmark script runs (no timing is asserted)."""
     result = subprocess.run(

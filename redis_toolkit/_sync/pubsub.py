@@ -1,0 +1,398 @@
+# Generated from redis_toolkit/_async/pubsub.py by tools/run_unasync.py. DO NOT EDIT.
+"""AsyncSubscriber: a supervised pub/sub listener (a task here; a thread in the sync twin).
+
+One background loop owns the pub/sub connection. It reads messages with a poll timeout,
+decodes them with the toolkit serializer and hands ``(channel, value)`` to the handler. It
+applies subscription changes between reads, so adding or removing a channel never restarts it
+and never drops messages of the other channels. When the connection breaks it reconnects with
+backoff and subscribes again to everything, once. Handler errors and connection errors are
+reported to the logger and to ``on_error``; the loop goes on.
+
+Redis pub/sub is at-most-once: messages published while the listener is disconnected are lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from .._compat import SyncEvent, SyncLock, SyncQueue, SyncRuntime, QueueEmpty
+from ..exceptions import RedisToolkitError, SerializationError, wrap_redis_error
+from ..serialization import Serializer
+from ..subscription_manager import SubscriptionManager
+
+__all__ = ["Subscriber"]
+
+logger = logging.getLogger("redis_toolkit.pubsub")
+
+_CONFIRMATIONS = {"subscribe", "psubscribe", "unsubscribe", "punsubscribe"}
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class _Request:
+    """A subscription change for the listener to apply, and the event that says it is done."""
+
+    def __init__(self, op: str, names: list[str]) -> None:
+        self.op = op
+        self.names = names
+        self.pending = set(names)
+        self.done = SyncEvent()
+
+
+class Subscriber:
+    """Supervised listener for channels (SUBSCRIBE) and patterns (PSUBSCRIBE).
+
+    ``handler(channel, value)`` receives every message (for a pattern, the real channel); a
+    channel added through the ``manager`` with its own callback goes to that callback instead.
+    ``on_error(error, channel)`` hears about handler errors, undecodable payloads and lost
+    connections (``channel`` is None for those). Both may be plain or async callables here; the
+    sync twin takes plain callables only.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        serializer: Serializer,
+        *,
+        handler: Callable[[str, Any], Any] | None = None,
+        channels: list[str] | None = None,
+        patterns: list[str] | None = None,
+        manager: SubscriptionManager | None = None,
+        on_error: Callable[[BaseException, str | None], Any] | None = None,
+        poll_interval: float = 0.05,
+        reconnect_delay: float = 0.1,
+        max_reconnect_delay: float = 5.0,
+        stop_timeout: float = 5.0,
+        confirm_timeout: float = 5.0,
+        address: str = "",
+    ) -> None:
+        if handler is not None:
+            SyncRuntime.check_callable(handler, "message handler")
+        if on_error is not None:
+            SyncRuntime.check_callable(on_error, "on_error")
+        self._client = client
+        self._serializer = serializer
+        self._handler = handler
+        self._manager = manager
+        self._on_error = on_error
+        self._poll_interval = poll_interval
+        self._reconnect_delay = reconnect_delay
+        self._max_reconnect_delay = max(reconnect_delay, max_reconnect_delay)
+        self._stop_timeout = stop_timeout
+        self._confirm_timeout = confirm_timeout
+        self._address = address
+        # What Redis should be subscribed to (ordered sets), and what it is subscribed to now.
+        self._channels: dict[str, None] = dict.fromkeys(channels or [])
+        self._patterns: dict[str, None] = dict.fromkeys(patterns or [])
+        self._live_channels: set[str] = set()
+        self._live_patterns: set[str] = set()
+        self._requests: SyncQueue[_Request] = SyncQueue()
+        self._waiting: list[_Request] = []
+        self._unconfirmed: set[str] = set()
+        self._stop = SyncEvent()
+        self._connected = SyncEvent()
+        self._lock = SyncLock()
+        self._task: Any = None
+        self.messages_received = 0
+        self.handler_errors = 0
+        self.reconnects = 0
+        self.last_error: BaseException | None = None
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the listener loop is running."""
+        return self._task is not None and not self._stop.is_set()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the listener is subscribed on a live connection."""
+        return self._connected.is_set()
+
+    @property
+    def channels(self) -> list[str]:
+        """Channels the listener keeps subscribed (static and dynamic)."""
+        return list(self._wanted_channels())
+
+    @property
+    def patterns(self) -> list[str]:
+        """Patterns the listener keeps subscribed."""
+        return list(self._patterns)
+
+    def _wanted_channels(self) -> dict[str, None]:
+        wanted = dict(self._channels)
+        if self._manager is not None:
+            wanted.update(dict.fromkeys(self._manager.channels()))
+        return wanted
+
+    def set_manager(self, manager: SubscriptionManager | None) -> None:
+        """Replace the dynamic-subscription registry (None: static channels only)."""
+        self._manager = manager
+
+    def stats(self) -> dict[str, Any]:
+        """Counters of the listener: messages, handler errors, reconnects, state."""
+        return {
+            "running": self.running,
+            "connected": self.connected,
+            "channels": self.channels,
+            "patterns": self.patterns,
+            "messages_received": self.messages_received,
+            "handler_errors": self.handler_errors,
+            "reconnects": self.reconnects,
+            "last_error": repr(self.last_error) if self.last_error is not None else None,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start_nowait(self) -> None:
+        """Start the listener without waiting for Redis to confirm the subscriptions."""
+        if self._task is not None and not self._stop.is_set():
+            return
+        self._stop = SyncEvent()
+        self._connected.clear()
+        self._task = SyncRuntime.spawn(self._run, name=f"redis_toolkit-subscriber-{id(self)}")
+
+    def start(self) -> bool:
+        """Start the listener; return once every channel and pattern is subscribed in Redis.
+
+        Returns False if that did not happen within ``confirm_timeout`` (the listener keeps
+        trying in the background).
+        """
+        with self._lock:
+            self.start_nowait()
+        return self._connected.wait(self._confirm_timeout)
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop the listener and wait for it; return whether it finished in time.
+
+        A handler that is running is allowed to finish within ``timeout`` (default
+        ``stop_timeout``). In async a listener still running then is cancelled; in sync the
+        thread cannot be interrupted, so False means it is still finishing its handler.
+        """
+        task = self._task
+        if task is None:
+            return True
+        self._stop.set()
+        finished = SyncRuntime.join(task, self._stop_timeout if timeout is None else timeout)
+        if not finished:
+            logger.warning("subscriber on %s did not stop within the timeout", self._address)
+        self._task = None
+        self._connected.clear()
+        return finished
+
+    # -- subscription changes ----------------------------------------------------------------
+
+    def subscribe(self, *channels: str) -> bool:
+        """Add channels without restarting; True once Redis confirmed (or the listener is down)."""
+        self._channels.update(dict.fromkeys(channels))
+        return self._request("subscribe", list(channels))
+
+    def unsubscribe(self, *channels: str) -> bool:
+        """Remove channels in Redis without restarting; True once Redis confirmed."""
+        for channel in channels:
+            self._channels.pop(channel, None)
+        return self._request("unsubscribe", list(channels))
+
+    def psubscribe(self, *patterns: str) -> bool:
+        """Add patterns without restarting; True once Redis confirmed."""
+        self._patterns.update(dict.fromkeys(patterns))
+        return self._request("psubscribe", list(patterns))
+
+    def punsubscribe(self, *patterns: str) -> bool:
+        """Remove patterns without restarting; True once Redis confirmed."""
+        for pattern in patterns:
+            self._patterns.pop(pattern, None)
+        return self._request("punsubscribe", list(patterns))
+
+    def sync_subscriptions(self) -> bool:
+        """Make Redis match the wanted channels (after the manager changed); True once confirmed."""
+        return self._request("sync", [])
+
+    def _request(self, op: str, names: list[str]) -> bool:
+        if not self.running:
+            # Nothing to tell: the listener subscribes to everything wanted when it starts.
+            return True
+        request = _Request(op, names)
+        self._requests.put(request)
+        if SyncRuntime.is_current(self._task):
+            # Called from a handler, inside the listener: it applies the change after the handler.
+            return True
+        return request.done.wait(self._confirm_timeout)
+
+    # -- the listener loop -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        delay = self._reconnect_delay
+        while not self._stop.is_set():
+            pubsub = None
+            try:
+                pubsub = self._client.pubsub(ignore_subscribe_messages=False)
+                self._listen(pubsub)
+                delay = self._reconnect_delay
+            except RedisError as e:
+                self._connected.clear()
+                self.reconnects += 1
+                error = wrap_redis_error(e, "pub/sub listener", address=self._address)
+                self._report(error, None, f"connection lost; reconnecting in {delay:.2f}s")
+                self._stop.wait(delay)
+                delay = min(delay * 2, self._max_reconnect_delay)
+            finally:
+                self._live_channels.clear()
+                self._live_patterns.clear()
+                if pubsub is not None:
+                    self._close(pubsub)
+        self._release_waiters()
+
+    def _listen(self, pubsub: Any) -> None:
+        self._reconcile(pubsub)
+        next_expiry_check = SyncRuntime.monotonic() + self._check_interval()
+        while not self._stop.is_set():
+            self._apply_requests(pubsub)
+            if pubsub.connection is None:
+                # Nothing subscribed yet: redis-py has no connection to read from.
+                self._mark_connected()
+                self._stop.wait(self._poll_interval)
+                continue
+            message = pubsub.get_message(timeout=self._poll_interval)
+            if message is not None:
+                self._dispatch(message)
+            if self._manager is not None and SyncRuntime.monotonic() >= next_expiry_check:
+                next_expiry_check = SyncRuntime.monotonic() + self._check_interval()
+                expired = [c for c in self._manager.expire_idle() if c not in self._channels]
+                if expired:
+                    logger.info("unsubscribing idle channels %s", expired)
+                    self._reconcile(pubsub)
+
+    def _check_interval(self) -> float:
+        return self._manager.check_interval if self._manager is not None else 3600.0
+
+    def _reconcile(self, pubsub: Any) -> None:
+        """Send what makes Redis match the wanted channels and patterns."""
+        wanted = self._wanted_channels()
+        add = [c for c in wanted if c not in self._live_channels]
+        drop = [c for c in self._live_channels if c not in wanted]
+        add_p = [p for p in self._patterns if p not in self._live_patterns]
+        drop_p = [p for p in self._live_patterns if p not in self._patterns]
+        if add:
+            pubsub.subscribe(*add)
+            self._live_channels.update(add)
+        if add_p:
+            pubsub.psubscribe(*add_p)
+            self._live_patterns.update(add_p)
+        if drop:
+            pubsub.unsubscribe(*drop)
+            self._live_channels.difference_update(drop)
+        if drop_p:
+            pubsub.punsubscribe(*drop_p)
+            self._live_patterns.difference_update(drop_p)
+        self._expect(add + drop + add_p + drop_p)
+
+    def _apply_requests(self, pubsub: Any) -> None:
+        if self._requests.empty():  # the common case, checked on every message: keep it cheap
+            return
+        requests: list[_Request] = []
+        while True:
+            try:
+                requests.append(self._requests.get_nowait())
+            except QueueEmpty:
+                break
+        if not requests:
+            return
+        self._waiting.extend(requests)
+        self._reconcile(pubsub)
+        for request in requests:
+            # Names already in the wanted state need no confirmation from Redis.
+            request.pending &= self._unconfirmed
+            if not request.pending:
+                request.done.set()
+
+    def _expect(self, names: list[str]) -> None:
+        if names:
+            self._unconfirmed = self._unconfirmed | set(names)
+        if not self._unconfirmed:
+            self._mark_connected()
+
+    def _confirm(self, name: str) -> None:
+        self._unconfirmed = self._unconfirmed - {name}
+        for request in list(self._waiting):
+            request.pending.discard(name)
+            if not request.pending:
+                request.done.set()
+                self._waiting.remove(request)
+        if not self._unconfirmed:
+            self._mark_connected()
+
+    def _mark_connected(self) -> None:
+        if not self._connected.is_set():
+            self._connected.set()
+        for request in list(self._waiting):
+            if not request.pending:
+                request.done.set()
+                self._waiting.remove(request)
+
+    def _release_waiters(self) -> None:
+        while True:
+            try:
+                self._waiting.append(self._requests.get_nowait())
+            except QueueEmpty:
+                break
+        for request in self._waiting:
+            request.done.set()
+        self._waiting.clear()
+        self._unconfirmed = set()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind in _CONFIRMATIONS:
+            self._confirm(_text(message.get("channel")))
+            return
+        if kind not in ("message", "pmessage"):
+            return
+        channel = _text(message.get("channel"))
+        self.messages_received += 1
+        try:
+            value = self._serializer.loads(message.get("data"))
+        except SerializationError as e:
+            error = SerializationError(
+                f"message on channel {channel!r} cannot be decoded: {e}",
+                original_data=message.get("data"),
+                original_exception=e.original_exception or e,
+                channel=channel,
+            )
+            self._report(error, channel, "dropped an undecodable message")
+            return
+        handler = self._handler
+        if self._manager is not None:
+            self._manager.update_activity(channel)
+            handler = self._manager.get_channel_callback(channel) or handler
+        if handler is None:
+            return
+        try:
+            SyncRuntime.call(handler, channel, value)
+        except Exception as e:
+            self.handler_errors += 1
+            self._report(e, channel, "message handler raised")
+
+    def _report(self, error: BaseException, channel: str | None, what: str) -> None:
+        self.last_error = error
+        where = f" on channel {channel!r}" if channel is not None else ""
+        logger.error("subscriber%s (%s): %s: %r", where, self._address, what, error)
+        if self._on_error is None:
+            return
+        try:
+            SyncRuntime.call(self._on_error, error, channel)
+        except Exception:
+            logger.exception("on_error callback raised while reporting %r", error)
+
+    def _close(self, pubsub: Any) -> None:
+        try:
+            pubsub.close()
+        except (RedisError, OSError, RedisToolkitError) as e:
+            logger.debug("closing the pub/sub connection failed: %r", e)

@@ -1,0 +1,263 @@
+# Generated from tests/_async/test_pubsub.py by tools/run_unasync.py. DO NOT EDIT.
+"""Pub/sub: typed payloads, patterns, dynamic subscriptions, supervision and clean stops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from redis_toolkit import (
+    RedisToolkit,
+    RedisConnectionConfig,
+    RedisOptions,
+    SubscriptionManager,
+    ValidationError,
+    pool_manager,
+)
+from redis_toolkit._compat import SyncEvent, SyncRuntime
+from tests.servers import RedisServer
+
+
+class Inbox:
+    """Collects (channel, value) pairs; `wait_for(n)` polls with a deadline."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Any]] = []
+        self.arrived = SyncEvent()
+
+    def handler(self, channel: str, value: Any) -> None:
+        self.items.append((channel, value))
+        self.arrived.set()
+
+    def values(self, channel: str | None = None) -> list[Any]:
+        return [v for c, v in self.items if channel is None or c == channel]
+
+    def wait_for(self, count: int, channel: str | None = None, timeout: float = 10) -> None:
+        deadline = SyncRuntime.monotonic() + timeout
+        while len(self.values(channel)) < count:
+            left = deadline - SyncRuntime.monotonic()
+            assert left > 0, f"only {len(self.values(channel))} of {count} messages arrived"
+            self.arrived.clear()
+            if len(self.values(channel)) < count:
+                self.arrived.wait(min(left, 0.2))
+
+
+def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
+    deadline = SyncRuntime.monotonic() + timeout
+    while not SyncRuntime.call(predicate):
+        assert SyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
+        SyncRuntime.sleep(0.02)
+
+
+def numsub(toolkit: RedisToolkit, channel: str) -> int:
+    return int((toolkit.client.pubsub_numsub(channel))[0][1])
+
+
+def test_typed_payloads_round_trip(toolkit: RedisToolkit, prefix: str) -> None:
+    inbox = Inbox()
+    channel = f"{prefix}events"
+    assert toolkit.start_subscriber([channel], inbox.handler) is True
+    payloads = [
+        {"user": 1, "tags": ("a", "b"), "raw": b"\x00\xff"},
+        None,
+        0,
+        np.arange(6, dtype=np.int16).reshape(2, 3),
+        {1, 2, 3},
+    ]
+    for payload in payloads:
+        assert toolkit.publisher(channel, payload) == 1
+    inbox.wait_for(len(payloads))
+    got = inbox.values()
+    assert got[0] == payloads[0] and type(got[0]["tags"]) is tuple
+    assert got[1] is None and got[2] == 0 and type(got[2]) is int
+    assert got[3].dtype == np.int16 and np.array_equal(got[3], payloads[3])
+    assert got[4] == {1, 2, 3}
+    assert toolkit.stop_subscriber() is True
+
+
+def test_publish_alias_and_receiver_count(toolkit: RedisToolkit, prefix: str) -> None:
+    assert toolkit.publish(f"{prefix}nobody", "x") == 0
+
+
+def test_bad_channel_and_payload_are_refused(toolkit: RedisToolkit) -> None:
+    with pytest.raises(ValidationError, match="channel"):
+        toolkit.publisher("", 1)
+    with pytest.raises(ValidationError, match="max_value_size"):
+        toolkit.publisher("c", "x" * 200, options=RedisOptions(max_value_size=100))
+
+
+def test_patterns_learn_the_real_channel(toolkit: RedisToolkit, prefix: str) -> None:
+    inbox = Inbox()
+    assert toolkit.start_subscriber(handler=inbox.handler, patterns=[f"{prefix}user:*"])
+    toolkit.publisher(f"{prefix}user:1", "one")
+    toolkit.publisher(f"{prefix}other", "ignored")
+    toolkit.publisher(f"{prefix}user:2", "two")
+    inbox.wait_for(2)
+    assert inbox.items == [(f"{prefix}user:1", "one"), (f"{prefix}user:2", "two")]
+    toolkit.stop_subscriber()
+
+
+def test_dynamic_subscriptions_while_messages_flow(
+    toolkit_server: RedisToolkit, prefix: str
+) -> None:
+    toolkit = toolkit_server
+    steady, dynamic = f"{prefix}steady", f"{prefix}dynamic"
+    inbox = Inbox()
+    assert toolkit.start_subscriber([steady], inbox.handler)
+    listener = toolkit.subscriber
+    assert listener is not None
+    started_task = listener._task
+    stop = SyncEvent()
+    sent: list[int] = []
+
+    def pump() -> None:
+        i = 0
+        while not stop.is_set():
+            toolkit.publisher(steady, i)
+            i += 1
+            SyncRuntime.sleep(0.001)
+        sent.append(i)
+
+    task = SyncRuntime.spawn(pump, name="pump")
+    dyn_inbox = Inbox()
+    for round_ in range(5):
+        assert toolkit.subscribe_dynamic(dynamic, dyn_inbox.handler) is True
+        assert numsub(toolkit, dynamic) == 1
+        toolkit.publisher(dynamic, round_)
+        dyn_inbox.wait_for(round_ + 1)
+        assert toolkit.unsubscribe_dynamic(dynamic) is True
+        assert numsub(toolkit, dynamic) == 0  # really unsubscribed in Redis
+    stop.set()
+    assert SyncRuntime.join(task, 10)
+    inbox.wait_for(sent[0], steady)
+    assert inbox.values(steady) == list(range(sent[0]))  # nothing lost, nothing repeated
+    assert dyn_inbox.values() == list(range(5))
+    assert listener._task is started_task  # the listener was never restarted
+    assert dynamic in toolkit.get_expired_channels()
+    stats = toolkit.get_subscription_stats()
+    assert stats["enabled"] is True and stats["listener"]["reconnects"] == 0
+    toolkit.stop_subscriber()
+
+
+def test_handler_that_raises_does_not_stop_the_listener(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    channel = f"{prefix}flaky"
+    seen: list[int] = []
+    errors: list[tuple[BaseException, str | None]] = []
+
+    def handler(channel: str, value: int) -> None:
+        if value == 1:
+            raise RuntimeError("boom on 1")
+        seen.append(value)
+
+    def on_error(error: BaseException, where: str | None) -> None:
+        errors.append((error, where))
+
+    toolkit.start_subscriber([channel], handler, on_error=on_error)
+    for i in range(3):
+        toolkit.publisher(channel, i)
+    poll_until(lambda: len(seen) == 2, what="messages after the failing one")
+    assert seen == [0, 2]
+    assert len(errors) == 1
+    assert isinstance(errors[0][0], RuntimeError) and errors[0][1] == channel
+    assert toolkit.subscriber is not None and toolkit.subscriber.handler_errors == 1
+    toolkit.stop_subscriber()
+
+
+def test_stop_lets_a_running_handler_finish_and_leaves_nothing_behind(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    channel = f"{prefix}slow"
+    entered = SyncEvent()
+    finished: list[str] = []
+
+    def slow(channel: str, value: Any) -> None:
+        entered.set()
+        SyncRuntime.sleep(0.3)
+        finished.append(value)
+
+    toolkit.start_subscriber([channel], slow)
+    listener = toolkit.subscriber
+    assert listener is not None
+    handle = listener._task
+    toolkit.publisher(channel, "work")
+    assert entered.wait(10)
+    assert toolkit.stop_subscriber() is True
+    assert finished == ["work"]  # the message in progress was not dropped
+    assert SyncRuntime.finished(handle)
+    assert not listener.running
+
+
+def test_constructor_form_of_0_4_starts_listening(
+    redis_server: RedisServer, prefix: str
+) -> None:
+    channel = f"{prefix}legacy"
+    inbox = Inbox()
+    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    toolkit = RedisToolkit(config=config, channels=[channel], message_handler=inbox.handler)
+    try:
+        poll_until(lambda: toolkit.subscriber is not None and toolkit.subscriber.connected)
+        toolkit.publisher(channel, {"hello": "0.4"})
+        inbox.wait_for(1)
+        assert inbox.values() == [{"hello": "0.4"}]
+    finally:
+        toolkit.close()
+        pool_manager.close_all_pools()
+    assert toolkit.subscriber is not None and not toolkit.subscriber.running
+
+
+def test_idle_dynamic_channel_expires_and_can_be_resubscribed(
+    toolkit_server: RedisToolkit, prefix: str
+) -> None:
+    toolkit = toolkit_server
+    channel = f"{prefix}idle"
+    toolkit.set_subscription_manager(SubscriptionManager(expire_minutes=0.002, check_interval=0.05))
+    inbox = Inbox()
+    assert toolkit.subscribe_dynamic(channel, inbox.handler)
+    assert numsub(toolkit, channel) == 1
+
+    def expired() -> bool:
+        return channel in toolkit.get_expired_channels() and numsub(toolkit, channel) == 0
+
+    poll_until(expired, what="idle expiry")
+    assert toolkit.resubscribe_channel(channel) is True
+    assert numsub(toolkit, channel) == 1
+    toolkit.publisher(channel, "back")
+    inbox.wait_for(1)
+    toolkit.stop_subscriber()
+
+
+def test_listener_survives_a_server_restart(server_factory, prefix: str) -> None:
+    server = server_factory()
+    channel = f"{prefix}survivor"
+    inbox = Inbox()
+    errors: list[BaseException] = []
+    toolkit = RedisToolkit.from_url(
+        server.url, options=RedisOptions(subscriber_retry_delay=1), socket_timeout=2.0
+    )
+    try:
+        toolkit.start_subscriber(
+            [channel], inbox.handler, on_error=lambda e, c: errors.append(e)
+        )
+        listener = toolkit.subscriber
+        assert listener is not None
+        toolkit.publisher(channel, "before")
+        inbox.wait_for(1)
+
+        server.stop()
+        poll_until(lambda: not listener.connected and errors, what="the loss to be seen")
+        server.start()
+        poll_until(lambda: listener.connected, what="reconnection")
+
+        assert numsub(toolkit, channel) == 1  # subscribed again, exactly once
+        assert toolkit.publisher(channel, "after") == 1
+        inbox.wait_for(2)
+        assert inbox.values() == ["before", "after"]
+        assert listener.reconnects >= 1
+    finally:
+        toolkit.close()
+        pool_manager.close_all_pools()

@@ -1,0 +1,28 @@
+"""What only the sync API does: refuse async callables with a clear error, before starting."""
+
+from __future__ import annotations
+
+import pytest
+
+from redis_toolkit import RedisConnectionConfig, RedisToolkit
+from tests.servers import RedisServer
+
+
+async def async_handler(channel: str, value: object) -> None:
+    return None
+
+
+def test_sync_subscriber_refuses_async_handler(redis_server: RedisServer) -> None:
+    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    with RedisToolkit(config=config) as toolkit:
+        with pytest.raises(TypeError, match="coroutine function"):
+            toolkit.start_subscriber(["c"], async_handler)
+        with pytest.raises(TypeError, match="coroutine function"):
+            toolkit.subscribe_dynamic("c", async_handler)
+        assert toolkit.subscriber is None
+
+
+def test_sync_constructor_form_refuses_async_handler(redis_server: RedisServer) -> None:
+    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    with pytest.raises(TypeError, match="coroutine function"):
+        RedisToolkit(config=config, channels=["c"], message_handler=async_handler)
