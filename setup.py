@@ -41,6 +41,7 @@ setup(
             "setuptools",
             "ruff>=0.5",
             "mypy>=1.10",
+            "prometheus-client>=0.17",
         ],
     },
     classifiers=[

@@ -12,7 +12,8 @@ throughput), so higher is better for the toolkit:
 2. batch_set / batch_get of 1,000 small dicts vs raw pipelined SETs / raw MGET of the same bytes,
    and batch_get vs raw MGET + json.loads (what a raw client storing JSON pays);
 3. AsyncRedisToolkit with 50 concurrent tasks vs RedisToolkit from one thread (same workload),
-   beside raw redis-py asyncio vs raw sync for reference.
+   beside raw redis-py asyncio vs raw sync for reference;
+4. setter+getter with retry + circuit breaker + metrics on (the default) vs all of them off.
 """
 
 from __future__ import annotations
@@ -219,6 +220,37 @@ def bench_concurrency(url: str, rounds: int, tasks: int, per_task: int) -> None:
     raw.close()
 
 
+def bench_resilience(url: str, rounds: int, ops: int) -> None:
+    on = RedisToolkit(config=RedisConnectionConfig(url=url), options=OPTIONS)
+    off = RedisToolkit(
+        config=RedisConnectionConfig(
+            url=url,
+            circuit_breaker_enabled=False,
+            max_retries=0,
+            metrics_enabled=False,
+            health_check_enabled=False,
+        ),
+        options=OPTIONS,
+    )
+    value = small_dict(1)
+    keys = [f"bench:res:{i}" for i in range(ops)]
+
+    def work(toolkit: RedisToolkit) -> Callable[[], None]:
+        def run() -> None:
+            for k in keys:
+                toolkit.setter(k, value)
+                toolkit.getter(k)
+
+        return run
+
+    work(on)(), work(off)()
+    pairs = [(timed(work(on)), timed(work(off))) for _ in range(rounds)]
+    report("setter+getter, retry+breaker+metrics on vs off", pairs, 2 * ops, ">= 0.9")
+    on.batch_delete(keys)
+    on.close()
+    off.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every figure; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -242,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_single(url, rounds, ops)
         bench_batch(url, rounds, size)
         bench_concurrency(url, rounds, 50, per_task)
+        bench_resilience(url, rounds, ops)
     finally:
         if server is not None:
             server.stop()

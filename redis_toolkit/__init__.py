@@ -13,12 +13,15 @@ from __future__ import annotations
 __version__ = "0.5.0.dev0"
 
 from ._async import (
+    AsyncCircuitBreaker,
     AsyncConnectionPoolManager,
+    AsyncHealthChecker,
     AsyncRedisToolkit,
+    AsyncRetryHandler,
     AsyncSubscriber,
     async_pool_manager,
 )
-from ._sync import RedisToolkit, Subscriber
+from ._sync import CircuitBreaker, HealthChecker, RedisToolkit, RetryHandler, Subscriber
 from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
@@ -34,6 +37,7 @@ from .options import DEFAULT_OPTIONS, RedisConfig, RedisConnectionConfig, RedisO
 # Imported through the 0.4 module path so that the attribute `redis_toolkit.pool_manager` stays
 # the instance (importing the submodule later would otherwise rebind it to the module).
 from .pool_manager import ConnectionPoolManager, pool_manager  # noqa: I001
+from .resilience import CircuitState, RedisMetrics, RetryPolicy, RetryStrategy
 from .retry import simple_retry, with_retry
 from .serialization import deserialize_value, register_codec, serialize_value
 from .subscription_manager import SubscriptionManager
@@ -47,6 +51,17 @@ __all__ = [
     "AsyncSubscriber",
     "Subscriber",
     "SubscriptionManager",
+    # resilience
+    "AsyncRetryHandler",
+    "RetryHandler",
+    "AsyncCircuitBreaker",
+    "CircuitBreaker",
+    "AsyncHealthChecker",
+    "HealthChecker",
+    "RetryStrategy",
+    "RetryPolicy",
+    "CircuitState",
+    "RedisMetrics",
     # pools
     "AsyncConnectionPoolManager",
     "ConnectionPoolManager",

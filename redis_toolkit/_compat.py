@@ -249,10 +249,95 @@ def _is_async_callable(fn: Any) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
+class _AsyncCoalescer:
+    """Sends commands of concurrent tasks together, as one pipeline per round trip.
+
+    A command issued while nothing is in flight goes out at once, on its own (no added latency
+    for a lone caller). Commands issued while others are in flight wait for the next round trip
+    and go together in a non-transactional pipeline: each command stays atomic by itself, and
+    one task's commands keep their order because a task awaits each before the next. This is
+    what lets many tasks outrun one thread: redis-py's per-command cost in asyncio is paid once
+    per pipeline instead of once per command.
+    """
+
+    def __init__(self, client: Any, max_batch: int = 512) -> None:
+        self._client = client
+        self._max_batch = max_batch
+        self._pending: list[tuple[str, tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
+        self._in_flight = 0
+        self._flusher: asyncio.Task[None] | None = None
+        self._methods: dict[str, Callable[..., Awaitable[Any]]] = {}
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = self._methods.get(name)
+        if method is None:
+            method = self._methods[name] = self._make(name)
+        return method
+
+    def _make(self, name: str) -> Callable[..., Awaitable[Any]]:
+        direct = getattr(self._client, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if not self._in_flight and not self._pending:
+                self._in_flight += 1
+                try:
+                    return await direct(*args, **kwargs)
+                finally:
+                    self._in_flight -= 1
+                    self._kick()
+            future = asyncio.get_running_loop().create_future()
+            self._pending.append((name, args, kwargs, future))
+            self._kick()
+            return await future
+
+        return call
+
+    def _kick(self) -> None:
+        if self._pending and self._flusher is None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                pipe = self._client.pipeline(transaction=False)
+                for name, args, kwargs, _ in batch:
+                    getattr(pipe, name)(*args, **kwargs)
+                self._in_flight += 1
+                try:
+                    results = await pipe.execute(raise_on_error=False)
+                except BaseException as e:  # the whole round trip failed: every caller hears it
+                    for *_, future in batch:
+                        if not future.done():
+                            future.set_exception(e)
+                    if not isinstance(e, Exception):
+                        raise
+                    continue
+                finally:
+                    self._in_flight -= 1
+                for (*_, future), result in zip(batch, results):
+                    if future.done():  # the caller was cancelled
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._flusher = None
+            if self._pending:
+                self._kick()
+
+
 class AsyncRuntime:
     """Runtime primitives for the async API: tasks on the running event loop."""
 
     IS_ASYNC = True
+
+    @staticmethod
+    def coalescing(client: Any) -> Any:
+        """``client`` with concurrent commands coalesced into pipelines (see _AsyncCoalescer)."""
+        return _AsyncCoalescer(client)
 
     @staticmethod
     async def sleep(seconds: float) -> None:
@@ -363,6 +448,11 @@ class SyncRuntime:
     """Runtime primitives for the sync API: daemon threads."""
 
     IS_ASYNC = False
+
+    @staticmethod
+    def coalescing(client: Any) -> Any:
+        """The sync twin of ``AsyncRuntime.coalescing``: a thread's commands go one by one."""
+        return client
 
     @staticmethod
     def sleep(seconds: float) -> None:

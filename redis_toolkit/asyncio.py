@@ -12,8 +12,11 @@ as in ``redis_toolkit``.
 
 from __future__ import annotations
 
+from ._async import AsyncCircuitBreaker as CircuitBreaker
 from ._async import AsyncConnectionPoolManager as ConnectionPoolManager
+from ._async import AsyncHealthChecker as HealthChecker
 from ._async import AsyncRedisToolkit as RedisToolkit
+from ._async import AsyncRetryHandler as RetryHandler
 from ._async import AsyncSubscriber as Subscriber
 from ._async import async_pool_manager as pool_manager
 from .exceptions import (
@@ -27,11 +30,19 @@ from .exceptions import (
     ValidationError,
 )
 from .options import DEFAULT_OPTIONS, RedisConfig, RedisConnectionConfig, RedisOptions
+from .resilience import CircuitState, RedisMetrics, RetryPolicy, RetryStrategy
 from .serialization import deserialize_value, serialize_value
 
 __all__ = [
     "RedisToolkit",
     "Subscriber",
+    "RetryHandler",
+    "CircuitBreaker",
+    "HealthChecker",
+    "RetryStrategy",
+    "RetryPolicy",
+    "CircuitState",
+    "RedisMetrics",
     "ConnectionPoolManager",
     "pool_manager",
     "RedisConnectionConfig",

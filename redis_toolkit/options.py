@@ -40,6 +40,24 @@ def _parse_node(node: Any) -> tuple[str, int]:
     raise ValidationError(f"startup node {node!r} is not 'host:port', (host, port) or a dict")
 
 
+_BEHAVIOUR_FIELDS = frozenset(
+    {
+        "circuit_breaker_enabled",
+        "failure_threshold",
+        "recovery_timeout",
+        "half_open_max_calls",
+        "health_check_enabled",
+        "max_retries",
+        "retry_strategy",
+        "retry_delay",
+        "max_retry_delay",
+        "retry_jitter",
+        "retry_deadline",
+        "metrics_enabled",
+    }
+)
+
+
 @dataclass
 class RedisConnectionConfig:
     """How to reach Redis: a standalone server, a unix socket, a cluster or the embedded backend.
@@ -53,6 +71,12 @@ class RedisConnectionConfig:
       ``skip_full_coverage_check``: Redis Cluster.
     - ``client_name`` and ``protocol`` (RESP2 by default, so reply shapes do not change with the
       installed redis-py).
+    - Resilience: ``circuit_breaker_enabled``, ``failure_threshold``, ``recovery_timeout``,
+      ``half_open_max_calls``, ``health_check_enabled`` (a background PING every
+      ``health_check_interval`` seconds), ``max_retries``, ``retry_strategy``
+      (``"exponential_backoff"``, ``"linear_backoff"``, ``"fixed_delay"``), ``retry_delay``,
+      ``max_retry_delay``, ``retry_jitter``, ``retry_deadline`` (seconds for all attempts),
+      ``metrics_enabled``.
 
     Timeouts default to 5 s to connect and no read timeout (0.4's behaviour: blocking commands
     such as BLPOP keep working); set ``socket_timeout`` in production.
@@ -90,6 +114,19 @@ class RedisConnectionConfig:
     skip_full_coverage_check: bool = False
     #: ``memory://NAME``: the embedded backend's server name; set from ``url``.
     embedded_name: str | None = None
+    # resilience (new in 0.5; see docs/RESILIENCE.md)
+    circuit_breaker_enabled: bool = True
+    failure_threshold: int = 5
+    recovery_timeout: float = 60.0
+    half_open_max_calls: int = 1
+    health_check_enabled: bool = True
+    max_retries: int = 3
+    retry_strategy: str = "exponential_backoff"
+    retry_delay: float = 0.1
+    max_retry_delay: float = 10.0
+    retry_jitter: bool = True
+    retry_deadline: float | None = None
+    metrics_enabled: bool = True
 
     def __post_init__(self) -> None:
         if self.url is not None:
@@ -219,12 +256,42 @@ class RedisConnectionConfig:
             f"max_connections_per_node must be >= 1 or None, got {self.max_connections_per_node!r}",
         )
         _require(self.protocol in (2, 3), f"protocol must be 2 or 3, got {self.protocol!r}")
+        self._validate_resilience()
         if self.cluster_mode:
             _require(not self.is_embedded, "cluster_mode cannot be used with memory://")
             _require(self.db == 0, f"Redis Cluster has only db 0, got db={self.db}")
             self.cluster_nodes()  # raises on a malformed node
         if self.unix_socket_path is not None:
             _require(not self.cluster_mode, "cluster_mode cannot be used with a unix socket")
+
+    def _validate_resilience(self) -> None:
+        from .resilience import RetryStrategy
+
+        for name in ("failure_threshold", "half_open_max_calls"):
+            value = getattr(self, name)
+            _require(
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                f"{name} must be an int >= 1, got {value!r}",
+            )
+        _require(
+            isinstance(self.max_retries, int) and self.max_retries >= 0,
+            f"max_retries must be an int >= 0, got {self.max_retries!r}",
+        )
+        for name in ("recovery_timeout", "retry_delay", "max_retry_delay"):
+            value = getattr(self, name)
+            _require(
+                isinstance(value, (int, float)) and value >= 0,
+                f"{name} must be >= 0, got {value!r}",
+            )
+        _require(
+            self.retry_deadline is None or self.retry_deadline > 0,
+            f"retry_deadline must be > 0 seconds or None, got {self.retry_deadline!r}",
+        )
+        valid = [s.value for s in RetryStrategy]
+        _require(
+            str(getattr(self.retry_strategy, "value", self.retry_strategy)) in valid,
+            f"retry_strategy must be one of {', '.join(valid)}, got {self.retry_strategy!r}",
+        )
 
     # -- redis-py arguments ------------------------------------------------------------------
 
@@ -272,11 +339,14 @@ class RedisConnectionConfig:
     def pool_key(self) -> tuple[Any, ...]:
         """Identity of the pool this config needs: equal only for configs that can share one.
 
-        Every field takes part (TLS, timeouts and limits included), so two configs share a pool
-        only when they are really the same.
+        Every connection field takes part (TLS, timeouts and limits included), so two configs
+        share a pool only when they are really the same; the resilience settings do not, as they
+        act above the pool.
         """
         values = []
         for f in fields(self):
+            if f.name in _BEHAVIOUR_FIELDS:
+                continue
             value = getattr(self, f.name)
             if isinstance(value, (list, dict)):
                 value = repr(value)
@@ -294,7 +364,9 @@ class RedisOptions:
 
     All 0.4 fields keep their meaning. New in 0.5: ``serializer`` — ``"msgpack"`` (default, exact
     types) or ``"legacy-json"`` (writes the 0.4 format byte for byte while a fleet migrates;
-    reading accepts both formats either way) — and ``max_batch_size`` (total bytes of one batch).
+    reading accepts both formats either way), ``max_batch_size`` (total bytes of one batch) and
+    ``auto_pipeline`` (async API: commands that concurrent tasks issue while others are in flight
+    share one pipelined round trip; no effect in the sync API).
     """
 
     is_logger_info: bool = True
@@ -319,6 +391,7 @@ class RedisOptions:
     # new in 0.5
     serializer: str = "msgpack"
     max_batch_size: int = 100 * 1024 * 1024
+    auto_pipeline: bool = True
 
     def __post_init__(self) -> None:
         self.validate()

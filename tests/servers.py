@@ -201,7 +201,7 @@ class RedisServer:
     def debug_sleep(self, seconds: float) -> threading.Thread:
         """Send ``DEBUG SLEEP seconds`` from a background thread; the server stalls meanwhile.
 
-        Returns the thread (join it to know the stall is over). Returns once the command is sent.
+        Returns the thread (join it to know the stall is over), once the server is stalled.
         """
         sent = threading.Event()
 
@@ -214,6 +214,17 @@ class RedisServer:
         thread = threading.Thread(target=run, daemon=True, name=f"debug-sleep-{self.port}")
         thread.start()
         sent.wait(5)
+
+        def stalled() -> bool:
+            try:
+                with self.admin(socket_timeout=0.05, socket_connect_timeout=1) as c:
+                    c.ping()
+            except redis.TimeoutError:
+                return True
+            return False
+
+        # Return only once the server really stalls, so what the caller sends next waits.
+        wait_until(stalled, timeout=min(seconds, 5), interval=0.0, what="DEBUG SLEEP to start")
         return thread
 
 

@@ -141,3 +141,27 @@ def test_pool_key_differs_for_ssl_timeouts_and_limits() -> None:
     keys = {base.pool_key(), *(v.pool_key() for v in variants)}
     assert len(keys) == 1 + len(variants)
     assert RedisConnectionConfig().pool_key() == base.pool_key()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"retry_strategy": "sometimes"}, "retry_strategy"),
+        ({"failure_threshold": 0}, "failure_threshold"),
+        ({"half_open_max_calls": 0}, "half_open_max_calls"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"recovery_timeout": -1}, "recovery_timeout"),
+        ({"retry_deadline": 0}, "retry_deadline"),
+    ],
+)
+def test_bad_resilience_config_fails_at_construction(
+    kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        RedisConnectionConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_resilience_settings_do_not_split_pools() -> None:
+    base = RedisConnectionConfig()
+    tuned = dataclasses.replace(base, failure_threshold=9, max_retries=0, metrics_enabled=False)
+    assert base.pool_key() == tuned.pool_key()

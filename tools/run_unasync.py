@@ -55,6 +55,10 @@ REPLACEMENTS = {
     "AsyncConnectionPoolManager": "ConnectionPoolManager",
     "async_pool_manager": "pool_manager",
     "AsyncSubscriber": "Subscriber",
+    "AsyncRetryHandler": "RetryHandler",
+    "AsyncCircuitBreaker": "CircuitBreaker",
+    "AsyncHealthChecker": "HealthChecker",
+    "AsyncResiliencePath": "ResiliencePath",
     # test fixtures: `atoolkit` in tests/_async is `toolkit` in tests/_sync
     "atoolkit": "toolkit",
     "atoolkit_server": "toolkit_server",

@@ -8,10 +8,14 @@ from __future__ import annotations
 from .client import AsyncRedisToolkit
 from .pool import AsyncConnectionPoolManager, async_pool_manager
 from .pubsub import AsyncSubscriber
+from .resilience import AsyncCircuitBreaker, AsyncHealthChecker, AsyncRetryHandler
 
 __all__ = [
     "AsyncRedisToolkit",
     "AsyncConnectionPoolManager",
     "async_pool_manager",
     "AsyncSubscriber",
+    "AsyncRetryHandler",
+    "AsyncCircuitBreaker",
+    "AsyncHealthChecker",
 ]

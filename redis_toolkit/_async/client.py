@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any
@@ -18,12 +19,25 @@ from .._validation import (
     ttl_args,
     ttl_millis,
 )
-from ..exceptions import BatchWriteError, SerializationError, ValidationError, wrap_redis_error
+from ..exceptions import (
+    BatchWriteError,
+    RedisToolkitError,
+    SerializationError,
+    ValidationError,
+    wrap_redis_error,
+)
 from ..options import DEFAULT_OPTIONS, RedisConnectionConfig, RedisOptions
+from ..resilience import RedisMetrics, RetryPolicy, RetryStrategy
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .pool import async_pool_manager
 from .pubsub import AsyncSubscriber
+from .resilience import (
+    AsyncCircuitBreaker,
+    AsyncHealthChecker,
+    AsyncResiliencePath,
+    AsyncRetryHandler,
+)
 
 __all__ = ["AsyncRedisToolkit"]
 
@@ -75,7 +89,11 @@ class AsyncRedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and self.options.use_connection_pool)
         self._cluster = isinstance(self._client, AsyncRedisCluster)
+        # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
+        coalesce = self.options.auto_pipeline and not self._cluster
+        self._commands = AsyncRuntime.coalescing(self._client) if coalesce else self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
+        self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
         self._subscription_manager: SubscriptionManager | None = None
         if self.options.enable_dynamic_subscription:
@@ -93,6 +111,70 @@ class AsyncRedisToolkit:
             self._subscriber = self._new_subscriber(list(channels), None, message_handler, None)
             if AsyncRuntime.can_spawn():
                 self._subscriber.start_nowait()
+
+    def _setup_resilience(self, settings: RedisConnectionConfig) -> None:
+        self.metrics = RedisMetrics()
+        metrics = self.metrics if settings.metrics_enabled else None
+        opts = self.options
+        legacy = (opts.retry_attempts, opts.retry_delay, opts.retry_backoff) != (3, 0.1, 2.0)
+        if legacy:
+            # 0.4 semantics: retry_attempts counts attempts in all, waits grow by retry_backoff.
+            policy = RetryPolicy.from_legacy(
+                max(0, opts.retry_attempts - 1), opts.retry_delay, opts.retry_backoff
+            )
+        else:
+            policy = RetryPolicy(
+                max_retries=settings.max_retries,
+                strategy=RetryStrategy(settings.retry_strategy),
+                delay=settings.retry_delay,
+                max_delay=settings.max_retry_delay,
+                jitter=settings.retry_jitter,
+                deadline=settings.retry_deadline,
+            )
+        self.retry_handler = AsyncRetryHandler(policy=policy, metrics=metrics)
+        self.circuit_breaker: AsyncCircuitBreaker | None = None
+        if settings.circuit_breaker_enabled:
+            self.circuit_breaker = AsyncCircuitBreaker(
+                failure_threshold=settings.failure_threshold,
+                recovery_timeout=settings.recovery_timeout,
+                half_open_max_calls=settings.half_open_max_calls,
+                name=self._address,
+            )
+        self._resilience = AsyncResiliencePath(
+            retry=self.retry_handler if policy.max_retries > 0 else None,
+            breaker=self.circuit_breaker,
+            metrics=metrics,
+            address=self._address,
+        )
+        self.health_checker: AsyncHealthChecker | None = None
+        if (
+            settings.health_check_enabled
+            and settings.health_check_interval > 0
+            and self.config is not None
+            and not self.config.is_embedded
+        ):
+            # Its own small pool, with a bounded timeout: a stalled server must fail the check,
+            # and the checker must not wait behind application traffic for a connection.
+            interval = float(settings.health_check_interval)
+            timeout = min(interval, 5.0)
+            check_config = dataclasses.replace(
+                self.config,
+                socket_timeout=timeout,
+                connection_timeout=timeout,
+                max_connections=1,
+                health_check_interval=0,
+                client_name="redis_toolkit-health",
+            )
+            self.health_checker = AsyncHealthChecker(
+                async_pool_manager.create_client(check_config),
+                interval=interval,
+                breaker=self.circuit_breaker,
+                metrics=metrics,
+                timeout=timeout,
+                address=self._address,
+            )
+            if AsyncRuntime.can_spawn():
+                self.health_checker.start()
 
     @classmethod
     def from_url(
@@ -143,8 +225,9 @@ class AsyncRedisToolkit:
                 key=name,
             ) from e
 
-    def _error(self, e: RedisError, operation: str, key: str | None = None) -> Exception:
-        return wrap_redis_error(e, operation, key=key, address=self._address)
+    async def _run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Every Redis call of the toolkit: through breaker, retries and metrics."""
+        return await self._resilience.run(command, fn, *args, **kwargs)
 
     # -- values ------------------------------------------------------------------------------
 
@@ -176,10 +259,19 @@ class AsyncRedisToolkit:
             )
         extra = ttl_args(ttl, name)
         data = self._encode(name, value, opts, self._serializer_for(opts))
-        try:
-            result = await self._client.set(name, data, nx=nx, xx=xx, keepttl=keep_ttl, **extra)
-        except RedisError as e:
-            raise self._error(e, "SET", name) from e
+        result = await self._run(
+            "SET",
+            self._commands.set,
+            name,
+            data,
+            nx=nx,
+            xx=xx,
+            keepttl=keep_ttl,
+            key=name,
+            # A repeated SET NX/XX could report "not written" for its own first write.
+            idempotent=False if (nx or xx) else None,
+            **extra,
+        )
         return bool(result)
 
     async def setter_with_ttl(
@@ -196,10 +288,7 @@ class AsyncRedisToolkit:
         A stored ``None`` is returned as ``None`` even when ``default`` is something else.
         """
         check_key(name, self.options if options is None else options)
-        try:
-            data = await self._client.get(name)
-        except RedisError as e:
-            raise self._error(e, "GET", name) from e
+        data = await self._run("GET", self._commands.get, name, key=name)
         if data is None:
             return default
         return self._decode(name, data)
@@ -207,26 +296,17 @@ class AsyncRedisToolkit:
     async def deleter(self, name: str) -> bool:
         """Delete ``name``; return whether it existed."""
         check_key(name, self.options)
-        try:
-            return bool(await self._client.delete(name))
-        except RedisError as e:
-            raise self._error(e, "DEL", name) from e
+        return bool(await self._run("DEL", self._commands.delete, name, key=name))
 
     async def exists(self, name: str) -> bool:
         """Whether ``name`` exists."""
         check_key(name, self.options)
-        try:
-            return bool(await self._client.exists(name))
-        except RedisError as e:
-            raise self._error(e, "EXISTS", name) from e
+        return bool(await self._run("EXISTS", self._commands.exists, name, key=name))
 
     async def get_ttl(self, name: str) -> float | None:
         """Seconds until ``name`` expires; ``-1`` if it has no expiry; ``None`` if it is absent."""
         check_key(name, self.options)
-        try:
-            millis = await self._client.pttl(name)
-        except RedisError as e:
-            raise self._error(e, "PTTL", name) from e
+        millis = await self._run("PTTL", self._commands.pttl, name, key=name)
         if millis == -2:
             return None
         if millis == -1:
@@ -237,18 +317,27 @@ class AsyncRedisToolkit:
         """Make ``name`` expire after ``ttl``; False when the key does not exist."""
         check_key(name, self.options)
         millis = ttl_millis(ttl, name)
-        try:
-            return bool(await self._client.pexpire(name, millis))
-        except RedisError as e:
-            raise self._error(e, "PEXPIRE", name) from e
+        return bool(await self._run("PEXPIRE", self._commands.pexpire, name, millis, key=name))
 
     async def persist(self, name: str) -> bool:
         """Remove the expiry of ``name``; False when it had none or does not exist."""
         check_key(name, self.options)
-        try:
-            return bool(await self._client.persist(name))
-        except RedisError as e:
-            raise self._error(e, "PERSIST", name) from e
+        return bool(await self._run("PERSIST", self._commands.persist, name, key=name))
+
+    async def execute_command(self, *args: Any, idempotent: bool | None = None) -> Any:
+        """Run a raw Redis command through the toolkit's breaker, retries and metrics.
+
+        ``await toolkit.execute_command("INCR", "hits")``. The reply is redis-py's, not
+        deserialized. After a timeout the command is retried only if it is idempotent (known
+        by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
+        """
+        if not args:
+            raise ValidationError("execute_command needs a command name")
+        command = str(args[0]).upper()
+        key = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+        return await self._run(
+            command, self._client.execute_command, *args, key=key, idempotent=idempotent
+        )
 
     # -- batches -----------------------------------------------------------------------------
 
@@ -284,14 +373,13 @@ class AsyncRedisToolkit:
         written: list[str] = []
         for chunk in chunks(encoded, BATCH_CHUNK_SIZE):
             try:
-                await self._write_chunk(chunk, extra)
-            except RedisError as e:
+                await self._run("MSET", self._write_chunk, chunk, extra, key=chunk[0][0])
+            except RedisToolkitError as e:
                 done = set(written)
                 failed = [name for name, _ in encoded if name not in done]
-                cause = self._error(e, "batch_set")
                 raise BatchWriteError(
                     f"batch_set wrote {len(written)} of {len(encoded)} keys; {len(failed)} were "
-                    f"not confirmed written (first: {failed[0]!r}): {cause}",
+                    f"not confirmed written (first: {failed[0]!r}): {e}",
                     failed_keys=failed,
                     written_keys=list(written),
                 ) from e
@@ -324,13 +412,8 @@ class AsyncRedisToolkit:
         result: dict[str, Any] = {}
         decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
-            try:
-                if self._cluster:
-                    values = await self._client.mget_nonatomic(chunk)
-                else:
-                    values = await self._client.mget(chunk)
-            except RedisError as e:
-                raise self._error(e, f"batch_get of {len(keys)} keys", chunk[0]) from e
+            mget = self._client.mget_nonatomic if self._cluster else self._commands.mget
+            values = await self._run("MGET", mget, chunk, key=chunk[0])
             for name, data in zip(chunk, values):
                 if data is None:
                     result[name] = None
@@ -348,10 +431,7 @@ class AsyncRedisToolkit:
             check_key(name, self.options)
         deleted = 0
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
-            try:
-                deleted += int(await self._client.delete(*chunk))
-            except RedisError as e:
-                raise self._error(e, f"batch_delete of {len(keys)} keys", chunk[0]) from e
+            deleted += int(await self._run("DEL", self._commands.delete, *chunk, key=chunk[0]))
         return deleted
 
     # -- pub/sub -----------------------------------------------------------------------------
@@ -383,10 +463,9 @@ class AsyncRedisToolkit:
                 f"max_value_size={opts.max_value_size}; nothing was published",
                 channel=channel,
             )
-        try:
-            return int(await self._client.publish(channel, payload))
-        except RedisError as e:
-            raise wrap_redis_error(e, "PUBLISH", channel=channel, address=self._address) from e
+        return int(
+            await self._run("PUBLISH", self._commands.publish, channel, payload, channel=channel)
+        )
 
     async def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
         """Alias of :meth:`publisher`."""
@@ -539,6 +618,27 @@ class AsyncRedisToolkit:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def get_metrics(self) -> dict[str, Any]:
+        """Operation counts, success rate, latencies (avg, p50/p95/p99), retries, breaker state.
+
+        Per command under ``"commands"``. Key names never appear (only command names).
+        """
+        return self.metrics.snapshot()
+
+    def get_health_status(self) -> dict[str, Any]:
+        """Breaker state, whether the last background check reached the server, and its figures."""
+        if self.health_checker is not None:
+            status = self.health_checker.status()
+        else:
+            status = {"state": None, "connected": None, "healthy": None, "running": False}
+        status["state"] = (
+            self.circuit_breaker.state.value if self.circuit_breaker is not None else "disabled"
+        )
+        status["circuit_breaker"] = (
+            self.circuit_breaker.snapshot() if self.circuit_breaker is not None else None
+        )
+        return status
+
     async def health_check(self) -> bool:
         """PING the server; True when it answers, False (and a warning logged) when it does not."""
         try:
@@ -558,6 +658,8 @@ class AsyncRedisToolkit:
         self._closed = True
         if self._subscriber is not None:
             await self._subscriber.stop()
+        if self.health_checker is not None:
+            await self.health_checker.stop()
         if self._owns_client:
             await self._client.aclose()
 
@@ -568,6 +670,8 @@ class AsyncRedisToolkit:
             raise wrap_redis_error(e, "PING", address=self._address) from e
         if self._subscriber is not None and not self._subscriber.running:
             await self._subscriber.start()
+        if self.health_checker is not None:
+            self.health_checker.start()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -9,10 +9,14 @@ from __future__ import annotations
 from .client import RedisToolkit
 from .pool import ConnectionPoolManager, pool_manager
 from .pubsub import Subscriber
+from .resilience import CircuitBreaker, HealthChecker, RetryHandler
 
 __all__ = [
     "RedisToolkit",
     "ConnectionPoolManager",
     "pool_manager",
     "Subscriber",
+    "RetryHandler",
+    "CircuitBreaker",
+    "HealthChecker",
 ]

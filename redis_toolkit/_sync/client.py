@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any
@@ -19,12 +20,25 @@ from .._validation import (
     ttl_args,
     ttl_millis,
 )
-from ..exceptions import BatchWriteError, SerializationError, ValidationError, wrap_redis_error
+from ..exceptions import (
+    BatchWriteError,
+    RedisToolkitError,
+    SerializationError,
+    ValidationError,
+    wrap_redis_error,
+)
 from ..options import DEFAULT_OPTIONS, RedisConnectionConfig, RedisOptions
+from ..resilience import RedisMetrics, RetryPolicy, RetryStrategy
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .pool import pool_manager
 from .pubsub import Subscriber
+from .resilience import (
+    CircuitBreaker,
+    HealthChecker,
+    ResiliencePath,
+    RetryHandler,
+)
 
 __all__ = ["RedisToolkit"]
 
@@ -76,7 +90,11 @@ class RedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and self.options.use_connection_pool)
         self._cluster = isinstance(self._client, SyncRedisCluster)
+        # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
+        coalesce = self.options.auto_pipeline and not self._cluster
+        self._commands = SyncRuntime.coalescing(self._client) if coalesce else self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
+        self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
         self._subscription_manager: SubscriptionManager | None = None
         if self.options.enable_dynamic_subscription:
@@ -94,6 +112,70 @@ class RedisToolkit:
             self._subscriber = self._new_subscriber(list(channels), None, message_handler, None)
             if SyncRuntime.can_spawn():
                 self._subscriber.start_nowait()
+
+    def _setup_resilience(self, settings: RedisConnectionConfig) -> None:
+        self.metrics = RedisMetrics()
+        metrics = self.metrics if settings.metrics_enabled else None
+        opts = self.options
+        legacy = (opts.retry_attempts, opts.retry_delay, opts.retry_backoff) != (3, 0.1, 2.0)
+        if legacy:
+            # 0.4 semantics: retry_attempts counts attempts in all, waits grow by retry_backoff.
+            policy = RetryPolicy.from_legacy(
+                max(0, opts.retry_attempts - 1), opts.retry_delay, opts.retry_backoff
+            )
+        else:
+            policy = RetryPolicy(
+                max_retries=settings.max_retries,
+                strategy=RetryStrategy(settings.retry_strategy),
+                delay=settings.retry_delay,
+                max_delay=settings.max_retry_delay,
+                jitter=settings.retry_jitter,
+                deadline=settings.retry_deadline,
+            )
+        self.retry_handler = RetryHandler(policy=policy, metrics=metrics)
+        self.circuit_breaker: CircuitBreaker | None = None
+        if settings.circuit_breaker_enabled:
+            self.circuit_breaker = CircuitBreaker(
+                failure_threshold=settings.failure_threshold,
+                recovery_timeout=settings.recovery_timeout,
+                half_open_max_calls=settings.half_open_max_calls,
+                name=self._address,
+            )
+        self._resilience = ResiliencePath(
+            retry=self.retry_handler if policy.max_retries > 0 else None,
+            breaker=self.circuit_breaker,
+            metrics=metrics,
+            address=self._address,
+        )
+        self.health_checker: HealthChecker | None = None
+        if (
+            settings.health_check_enabled
+            and settings.health_check_interval > 0
+            and self.config is not None
+            and not self.config.is_embedded
+        ):
+            # Its own small pool, with a bounded timeout: a stalled server must fail the check,
+            # and the checker must not wait behind application traffic for a connection.
+            interval = float(settings.health_check_interval)
+            timeout = min(interval, 5.0)
+            check_config = dataclasses.replace(
+                self.config,
+                socket_timeout=timeout,
+                connection_timeout=timeout,
+                max_connections=1,
+                health_check_interval=0,
+                client_name="redis_toolkit-health",
+            )
+            self.health_checker = HealthChecker(
+                pool_manager.create_client(check_config),
+                interval=interval,
+                breaker=self.circuit_breaker,
+                metrics=metrics,
+                timeout=timeout,
+                address=self._address,
+            )
+            if SyncRuntime.can_spawn():
+                self.health_checker.start()
 
     @classmethod
     def from_url(
@@ -144,8 +226,9 @@ class RedisToolkit:
                 key=name,
             ) from e
 
-    def _error(self, e: RedisError, operation: str, key: str | None = None) -> Exception:
-        return wrap_redis_error(e, operation, key=key, address=self._address)
+    def _run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Every Redis call of the toolkit: through breaker, retries and metrics."""
+        return self._resilience.run(command, fn, *args, **kwargs)
 
     # -- values ------------------------------------------------------------------------------
 
@@ -177,10 +260,19 @@ class RedisToolkit:
             )
         extra = ttl_args(ttl, name)
         data = self._encode(name, value, opts, self._serializer_for(opts))
-        try:
-            result = self._client.set(name, data, nx=nx, xx=xx, keepttl=keep_ttl, **extra)
-        except RedisError as e:
-            raise self._error(e, "SET", name) from e
+        result = self._run(
+            "SET",
+            self._commands.set,
+            name,
+            data,
+            nx=nx,
+            xx=xx,
+            keepttl=keep_ttl,
+            key=name,
+            # A repeated SET NX/XX could report "not written" for its own first write.
+            idempotent=False if (nx or xx) else None,
+            **extra,
+        )
         return bool(result)
 
     def setter_with_ttl(
@@ -197,10 +289,7 @@ class RedisToolkit:
         A stored ``None`` is returned as ``None`` even when ``default`` is something else.
         """
         check_key(name, self.options if options is None else options)
-        try:
-            data = self._client.get(name)
-        except RedisError as e:
-            raise self._error(e, "GET", name) from e
+        data = self._run("GET", self._commands.get, name, key=name)
         if data is None:
             return default
         return self._decode(name, data)
@@ -208,26 +297,17 @@ class RedisToolkit:
     def deleter(self, name: str) -> bool:
         """Delete ``name``; return whether it existed."""
         check_key(name, self.options)
-        try:
-            return bool(self._client.delete(name))
-        except RedisError as e:
-            raise self._error(e, "DEL", name) from e
+        return bool(self._run("DEL", self._commands.delete, name, key=name))
 
     def exists(self, name: str) -> bool:
         """Whether ``name`` exists."""
         check_key(name, self.options)
-        try:
-            return bool(self._client.exists(name))
-        except RedisError as e:
-            raise self._error(e, "EXISTS", name) from e
+        return bool(self._run("EXISTS", self._commands.exists, name, key=name))
 
     def get_ttl(self, name: str) -> float | None:
         """Seconds until ``name`` expires; ``-1`` if it has no expiry; ``None`` if it is absent."""
         check_key(name, self.options)
-        try:
-            millis = self._client.pttl(name)
-        except RedisError as e:
-            raise self._error(e, "PTTL", name) from e
+        millis = self._run("PTTL", self._commands.pttl, name, key=name)
         if millis == -2:
             return None
         if millis == -1:
@@ -238,18 +318,27 @@ class RedisToolkit:
         """Make ``name`` expire after ``ttl``; False when the key does not exist."""
         check_key(name, self.options)
         millis = ttl_millis(ttl, name)
-        try:
-            return bool(self._client.pexpire(name, millis))
-        except RedisError as e:
-            raise self._error(e, "PEXPIRE", name) from e
+        return bool(self._run("PEXPIRE", self._commands.pexpire, name, millis, key=name))
 
     def persist(self, name: str) -> bool:
         """Remove the expiry of ``name``; False when it had none or does not exist."""
         check_key(name, self.options)
-        try:
-            return bool(self._client.persist(name))
-        except RedisError as e:
-            raise self._error(e, "PERSIST", name) from e
+        return bool(self._run("PERSIST", self._commands.persist, name, key=name))
+
+    def execute_command(self, *args: Any, idempotent: bool | None = None) -> Any:
+        """Run a raw Redis command through the toolkit's breaker, retries and metrics.
+
+        ``await toolkit.execute_command("INCR", "hits")``. The reply is redis-py's, not
+        deserialized. After a timeout the command is retried only if it is idempotent (known
+        by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
+        """
+        if not args:
+            raise ValidationError("execute_command needs a command name")
+        command = str(args[0]).upper()
+        key = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+        return self._run(
+            command, self._client.execute_command, *args, key=key, idempotent=idempotent
+        )
 
     # -- batches -----------------------------------------------------------------------------
 
@@ -285,14 +374,13 @@ class RedisToolkit:
         written: list[str] = []
         for chunk in chunks(encoded, BATCH_CHUNK_SIZE):
             try:
-                self._write_chunk(chunk, extra)
-            except RedisError as e:
+                self._run("MSET", self._write_chunk, chunk, extra, key=chunk[0][0])
+            except RedisToolkitError as e:
                 done = set(written)
                 failed = [name for name, _ in encoded if name not in done]
-                cause = self._error(e, "batch_set")
                 raise BatchWriteError(
                     f"batch_set wrote {len(written)} of {len(encoded)} keys; {len(failed)} were "
-                    f"not confirmed written (first: {failed[0]!r}): {cause}",
+                    f"not confirmed written (first: {failed[0]!r}): {e}",
                     failed_keys=failed,
                     written_keys=list(written),
                 ) from e
@@ -325,13 +413,8 @@ class RedisToolkit:
         result: dict[str, Any] = {}
         decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
-            try:
-                if self._cluster:
-                    values = self._client.mget_nonatomic(chunk)
-                else:
-                    values = self._client.mget(chunk)
-            except RedisError as e:
-                raise self._error(e, f"batch_get of {len(keys)} keys", chunk[0]) from e
+            mget = self._client.mget_nonatomic if self._cluster else self._commands.mget
+            values = self._run("MGET", mget, chunk, key=chunk[0])
             for name, data in zip(chunk, values):
                 if data is None:
                     result[name] = None
@@ -349,10 +432,7 @@ class RedisToolkit:
             check_key(name, self.options)
         deleted = 0
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
-            try:
-                deleted += int(self._client.delete(*chunk))
-            except RedisError as e:
-                raise self._error(e, f"batch_delete of {len(keys)} keys", chunk[0]) from e
+            deleted += int(self._run("DEL", self._commands.delete, *chunk, key=chunk[0]))
         return deleted
 
     # -- pub/sub -----------------------------------------------------------------------------
@@ -384,10 +464,9 @@ class RedisToolkit:
                 f"max_value_size={opts.max_value_size}; nothing was published",
                 channel=channel,
             )
-        try:
-            return int(self._client.publish(channel, payload))
-        except RedisError as e:
-            raise wrap_redis_error(e, "PUBLISH", channel=channel, address=self._address) from e
+        return int(
+            self._run("PUBLISH", self._commands.publish, channel, payload, channel=channel)
+        )
 
     def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
         """Alias of :meth:`publisher`."""
@@ -540,6 +619,27 @@ class RedisToolkit:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def get_metrics(self) -> dict[str, Any]:
+        """Operation counts, success rate, latencies (avg, p50/p95/p99), retries, breaker state.
+
+        Per command under ``"commands"``. Key names never appear (only command names).
+        """
+        return self.metrics.snapshot()
+
+    def get_health_status(self) -> dict[str, Any]:
+        """Breaker state, whether the last background check reached the server, and its figures."""
+        if self.health_checker is not None:
+            status = self.health_checker.status()
+        else:
+            status = {"state": None, "connected": None, "healthy": None, "running": False}
+        status["state"] = (
+            self.circuit_breaker.state.value if self.circuit_breaker is not None else "disabled"
+        )
+        status["circuit_breaker"] = (
+            self.circuit_breaker.snapshot() if self.circuit_breaker is not None else None
+        )
+        return status
+
     def health_check(self) -> bool:
         """PING the server; True when it answers, False (and a warning logged) when it does not."""
         try:
@@ -559,6 +659,8 @@ class RedisToolkit:
         self._closed = True
         if self._subscriber is not None:
             self._subscriber.stop()
+        if self.health_checker is not None:
+            self.health_checker.stop()
         if self._owns_client:
             self._client.close()
 
@@ -569,6 +671,8 @@ class RedisToolkit:
             raise wrap_redis_error(e, "PING", address=self._address) from e
         if self._subscriber is not None and not self._subscriber.running:
             self._subscriber.start()
+        if self.health_checker is not None:
+            self.health_checker.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -118,7 +118,8 @@ class ConnectionPoolManager:
             if pool is None:
                 pool = self._new_pool(config)
                 bucket[key] = pool
-                self._addresses[key] = config.address
+                label = f" ({config.client_name})" if config.client_name else ""
+                self._addresses[key] = config.address + label
                 logger.debug("created pool for %s", config.address)
         return pool
 
@@ -197,8 +198,9 @@ class ConnectionPoolManager:
         with self._lock:
             pools = list(self._bucket().items())
         for key, pool in pools:
-            address = self._addresses.get(key, "?")
-            name = address if address not in stats else f"{address}#{len(stats)}"
+            name = self._addresses.get(key, "?")
+            if name in stats:
+                name = f"{name}#{len(stats)}"
             if isinstance(pool, SyncRedisCluster):
                 stats[name] = {"kind": "cluster", "nodes": len(pool.get_nodes())}
                 continue

@@ -1,0 +1,368 @@
+"""Executing the resilience state machines: retry loop, circuit breaker, health checker.
+
+The decisions are pure (``redis_toolkit.resilience``: RetryPolicy, CircuitBreakerState,
+RedisMetrics); this module runs operations through them, written once for async and generated
+for sync. Every toolkit operation goes through :class:`AsyncResiliencePath`: the breaker first
+(an OPEN breaker refuses at once, before any socket is touched), then the retry loop, with each
+attempt timed into the metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis.exceptions import RedisClusterException, RedisError
+
+from .._compat import AsyncEvent, AsyncRuntime
+from ..exceptions import wrap_redis_error
+from ..resilience import (
+    CircuitBreakerState,
+    CircuitState,
+    RedisMetrics,
+    RetryPolicy,
+    RetryStrategy,
+)
+
+__all__ = ["AsyncRetryHandler", "AsyncCircuitBreaker", "AsyncHealthChecker", "AsyncResiliencePath"]
+
+logger = logging.getLogger("redis_toolkit.resilience")
+
+
+class AsyncRetryHandler:
+    """Retry an operation when it is safe, with backoff, up to ``max_retries`` and ``deadline``.
+
+    Errors raised before the command reached the server (connection refused, LOADING,
+    CLUSTERDOWN, ...) are always retried; timeouts and broken connections only for idempotent
+    commands (``command`` looked up in ``IDEMPOTENT_COMMANDS``), or when ``idempotent=True``
+    is passed. ``await handler.execute(lambda: client.get("k"), command="GET")``.
+    """
+
+    def __init__(
+        self,
+        max_retries: int = 3,
+        strategy: RetryStrategy | str = RetryStrategy.EXPONENTIAL_BACKOFF,
+        delay: float = 0.1,
+        max_delay: float = 10.0,
+        jitter: bool | float = True,
+        deadline: float | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        metrics: RedisMetrics | None = None,
+    ) -> None:
+        self.policy = policy or RetryPolicy(
+            max_retries=max_retries,
+            strategy=RetryStrategy(strategy),
+            delay=delay,
+            max_delay=max_delay,
+            jitter=jitter,
+            deadline=deadline,
+        )
+        self.metrics = metrics
+
+    async def execute(
+        self,
+        operation: Callable[[], Any],
+        *,
+        command: str | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Run ``operation()`` (awaited in async) and retry it as the policy allows.
+
+        The last error is raised unchanged when no retry is left or allowed.
+        """
+        attempt = 0
+        started = time.monotonic()
+        while True:
+            try:
+                return await operation()
+            except Exception as e:
+                wait = self.policy.decide(
+                    e,
+                    attempt=attempt,
+                    elapsed=time.monotonic() - started,
+                    command=command,
+                    idempotent=idempotent,
+                )
+                if wait is None:
+                    raise
+                if self.metrics is not None:
+                    self.metrics.record_retry(command or "OTHER")
+                logger.debug("%s failed (%r); retry %d in %.3fs", command, e, attempt + 1, wait)
+                await AsyncRuntime.sleep(wait)
+                attempt += 1
+
+
+class AsyncCircuitBreaker:
+    """Stop calling a server that keeps failing; try again after ``recovery_timeout``.
+
+    CLOSED lets calls through and counts consecutive connection failures and timeouts (a
+    ``ResponseError`` from a bad command does not count); ``failure_threshold`` of them open it.
+    OPEN refuses every call at once with :class:`~redis_toolkit.exceptions.CircuitOpenError`
+    (``retry_after`` seconds), without a network round trip. After ``recovery_timeout`` it turns
+    HALF_OPEN and lets ``half_open_max_calls`` trial calls through: a success closes it, a
+    failure opens it again. ``await breaker.execute(operation)``.
+    """
+
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        recovery_timeout: float = 60.0,
+        half_open_max_calls: int = 1,
+        success_threshold: int = 1,
+        *,
+        name: str = "redis",
+        clock: Callable[[], float] = time.monotonic,
+        state: CircuitBreakerState | None = None,
+    ) -> None:
+        self._state = state or CircuitBreakerState(
+            failure_threshold=failure_threshold,
+            recovery_timeout=recovery_timeout,
+            half_open_max_calls=half_open_max_calls,
+            success_threshold=success_threshold,
+            clock=clock,
+            name=name,
+        )
+
+    @property
+    def state(self) -> CircuitState:
+        """CLOSED, OPEN or HALF_OPEN."""
+        return self._state.state
+
+    @property
+    def core(self) -> CircuitBreakerState:
+        """The pure state machine (snapshots, listeners, health reports)."""
+        return self._state
+
+    async def execute(self, operation: Callable[[], Any], *, command: str | None = None) -> Any:
+        """Run ``operation()`` if the breaker allows it, and record how it went."""
+        permit = self._state.acquire(command)
+        try:
+            result = await operation()
+        except BaseException as e:
+            self._state.record_failure(e, permit)
+            raise
+        self._state.record_success(permit)
+        return result
+
+    def add_listener(self, callback: Callable[[CircuitState, CircuitState], Any]) -> None:
+        """Call ``callback(old_state, new_state)`` on every transition."""
+        self._state.add_listener(callback)
+
+    def remove_listener(self, callback: Callable[[CircuitState, CircuitState], Any]) -> None:
+        """Stop calling ``callback`` on transitions."""
+        self._state.remove_listener(callback)
+
+    def reset(self) -> None:
+        """Close the breaker and forget the failures."""
+        self._state.reset()
+
+    def force_open(self) -> None:
+        """Open the breaker until :meth:`reset` (maintenance windows, tests)."""
+        self._state.force_open()
+
+    def snapshot(self) -> dict[str, Any]:
+        """State, failures, timings and transitions as a dict."""
+        return self._state.snapshot()
+
+
+class AsyncResiliencePath:
+    """The one path every toolkit operation takes: breaker, retries, metrics, error wrapping."""
+
+    def __init__(
+        self,
+        *,
+        retry: AsyncRetryHandler | None,
+        breaker: AsyncCircuitBreaker | None,
+        metrics: RedisMetrics | None,
+        address: str = "",
+    ) -> None:
+        self.retry = retry
+        self.breaker = breaker
+        self.metrics = metrics
+        self.address = address
+        if breaker is not None and metrics is not None:
+            metrics.set_breaker_state(breaker.state)
+            breaker.add_listener(metrics.record_breaker_transition)
+
+    async def run(
+        self,
+        command: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        key: str | None = None,
+        channel: str | None = None,
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``await fn(*args, **kwargs)`` through the breaker and the retry policy.
+
+        A redis-py error that ends the operation is raised as the toolkit error naming
+        ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
+        """
+        breaker = self.breaker.core if self.breaker is not None else None
+        permit = breaker.acquire(command) if breaker is not None else None
+        policy = self.retry.policy if self.retry is not None else None
+        metrics = self.metrics
+        attempt = 0
+        started = time.monotonic()
+        while True:
+            began = time.perf_counter()
+            try:
+                result = await fn(*args, **kwargs)
+            except (RedisError, RedisClusterException) as e:
+                if metrics is not None:
+                    metrics.record(command, time.perf_counter() - began, False, e)
+                wait = None
+                if policy is not None:
+                    wait = policy.decide(
+                        e,
+                        attempt=attempt,
+                        elapsed=time.monotonic() - started,
+                        command=command,
+                        idempotent=idempotent,
+                    )
+                if wait is None:
+                    if breaker is not None:
+                        breaker.record_failure(e, permit)
+                    raise wrap_redis_error(
+                        e, command, key=key, channel=channel, address=self.address
+                    ) from e
+                if metrics is not None:
+                    metrics.record_retry(command)
+                await AsyncRuntime.sleep(wait)
+                attempt += 1
+                continue
+            except BaseException as e:
+                if breaker is not None:
+                    breaker.record_failure(e, permit)  # does not count: frees a trial slot
+                raise
+            if metrics is not None:
+                metrics.record(command, time.perf_counter() - began, True)
+            if breaker is not None:
+                breaker.record_success(permit)
+            return result
+
+
+class AsyncHealthChecker:
+    """PING the server every ``interval`` seconds in the background; feed the breaker and metrics.
+
+    ``start()`` spawns the loop (a task here, a daemon thread in the sync twin); ``stop()`` ends
+    it within one PING timeout. A failed check counts against the breaker while it is CLOSED; a
+    good check while it is OPEN lets it try HALF_OPEN at once instead of waiting out
+    ``recovery_timeout``. ``on_error(error)`` and the logger hear about failed checks.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        interval: float = 30.0,
+        enabled: bool = True,
+        *,
+        breaker: AsyncCircuitBreaker | None = None,
+        metrics: RedisMetrics | None = None,
+        timeout: float | None = None,
+        on_error: Callable[[BaseException], Any] | None = None,
+        address: str = "",
+    ) -> None:
+        if interval <= 0:
+            raise ValueError(f"health check interval must be > 0 seconds, got {interval!r}")
+        self._client = client
+        self.interval = float(interval)
+        self.enabled = enabled
+        self._breaker = breaker
+        self._metrics = metrics
+        self._timeout = timeout if timeout is not None else min(self.interval, 5.0)
+        self._on_error = on_error
+        self._address = address
+        self._stop = AsyncEvent()
+        self._task: Any = None
+        self._healthy: bool | None = None
+        self._last_check: float | None = None
+        self._last_latency_ms: float | None = None
+        self._consecutive_failures = 0
+        self._checks = 0
+        self._last_error: BaseException | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the background loop is running."""
+        return self._task is not None and not AsyncRuntime.finished(self._task)
+
+    def start(self) -> None:
+        """Start the background loop (no-op when disabled or already running)."""
+        if not self.enabled or self.running:
+            return
+        self._stop = AsyncEvent()
+        self._task = AsyncRuntime.spawn(self._run, name=f"redis_toolkit-health-{id(self)}")
+
+    async def stop(self, timeout: float | None = None) -> bool:
+        """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout)."""
+        if self._task is None:
+            return True
+        self._stop.set()
+        finished = await AsyncRuntime.join(
+            self._task, timeout if timeout is not None else self._timeout + 1.0
+        )
+        self._task = None
+        return finished
+
+    async def check(self) -> bool:
+        """Run one check now: PING, record the outcome, tell the breaker; return whether healthy."""
+        began = time.perf_counter()
+        try:
+            await self._client.ping()
+        except (RedisError, OSError) as e:
+            self._record(False, time.perf_counter() - began, e)
+            return False
+        self._record(True, time.perf_counter() - began, None)
+        return True
+
+    def _record(self, ok: bool, latency: float, error: BaseException | None) -> None:
+        self._checks += 1
+        self._healthy = ok
+        self._last_check = time.time()
+        self._last_latency_ms = latency * 1000
+        self._consecutive_failures = 0 if ok else self._consecutive_failures + 1
+        if error is not None:
+            self._last_error = error
+        if self._metrics is not None:
+            self._metrics.record("HEALTH_CHECK", latency, ok, error)
+        if self._breaker is not None:
+            self._breaker.core.report_health(ok)
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            ok = await self.check()
+            if not ok and self._last_error is not None:
+                error = wrap_redis_error(self._last_error, "health check", address=self._address)
+                logger.warning("%s (%d in a row)", error, self._consecutive_failures)
+                if self._on_error is not None:
+                    try:
+                        await AsyncRuntime.call(self._on_error, error)
+                    except Exception:
+                        logger.exception("health check on_error callback raised")
+            await self._stop.wait(self.interval)
+
+    def is_healthy(self) -> bool:
+        """The outcome of the last check (True before the first one: nothing failed yet)."""
+        return self._healthy is not False
+
+    def status(self) -> dict[str, Any]:
+        """State, connected, last check time and latency, consecutive failures."""
+        breaker_state = self._breaker.state.value if self._breaker is not None else None
+        return {
+            "state": breaker_state or ("healthy" if self.is_healthy() else "unhealthy"),
+            "connected": self._healthy,
+            "healthy": self.is_healthy(),
+            "running": self.running,
+            "interval": self.interval,
+            "checks": self._checks,
+            "last_check": self._last_check,
+            "latency_ms": self._last_latency_ms,
+            "consecutive_failures": self._consecutive_failures,
+            "last_error": repr(self._last_error) if self._last_error is not None else None,
+            "address": self._address,
+        }

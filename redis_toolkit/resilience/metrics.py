@@ -1,0 +1,290 @@
+"""Operation metrics with bounded memory, cheap enough to leave on (pure: no I/O).
+
+Latencies go into a fixed log-scale histogram (buckets 10% wide from 10 microseconds to 60
+seconds, plus one below and one above), so percentiles cost O(buckets) whatever the traffic and
+are accurate to within 10%. Command names are upper-cased and their number is capped: names
+beyond the cap, and names that do not look like a command (a key passed by mistake), are counted
+under ``"OTHER"``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import Any
+
+from ..exceptions import ValidationError
+
+__all__ = ["RedisMetrics", "LATENCY_BUCKET_BOUNDS", "OTHER_COMMAND"]
+
+#: Name under which commands beyond the cap, or with names that are not command-like, are counted.
+OTHER_COMMAND = "OTHER"
+
+_MIN_LATENCY = 1e-5  # 10 microseconds
+_MAX_TRACKED = 60.0
+_GROWTH = 1.1
+_CLAMP = 86400.0  # latencies above a day are clamped (a clock jump, not a command)
+
+
+def _bounds() -> tuple[float, ...]:
+    bounds = [_MIN_LATENCY]
+    while bounds[-1] < _MAX_TRACKED:
+        bounds.append(bounds[-1] * _GROWTH)
+    return tuple(bounds)
+
+
+#: Upper bounds (seconds) of the latency buckets; bucket ``i`` holds ``[bounds[i-1], bounds[i])``,
+#: bucket 0 everything below 10 us and the last bucket everything from 60 s up.
+LATENCY_BUCKET_BOUNDS: tuple[float, ...] = _bounds()
+_N_BUCKETS = len(LATENCY_BUCKET_BOUNDS) + 1
+
+# Accepted command names, once upper-cased: letters, digits and "_.- " (JSON.GET, "CLIENT LIST").
+# A key passed by mistake usually holds ':' or '/' and lands in OTHER; the cap bounds the rest.
+_COMMAND_NAME = re.compile(r"[A-Z0-9][A-Z0-9_.\- ]{0,39}\Z")
+
+_MAX_ERROR_TYPES = 64
+_OTHER_ERROR = "Other"
+
+
+class _Stats:
+    """Counters and a latency histogram for one command (or for all of them)."""
+
+    __slots__ = ("total", "failures", "retries", "latency_sum", "min", "max", "buckets")
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.failures = 0
+        self.retries = 0
+        self.latency_sum = 0.0
+        self.min = math.inf
+        self.max = 0.0
+        self.buckets = [0] * _N_BUCKETS
+
+    def copy(self) -> _Stats:
+        other = _Stats()
+        other.total = self.total
+        other.failures = self.failures
+        other.retries = self.retries
+        other.latency_sum = self.latency_sum
+        other.min = self.min
+        other.max = self.max
+        other.buckets = list(self.buckets)
+        return other
+
+    def percentile(self, fraction: float) -> float:
+        """Estimated latency (seconds) below which ``fraction`` of the samples lie."""
+        count = sum(self.buckets)
+        if count == 0:
+            return 0.0
+        rank = max(1, math.ceil(fraction * count))
+        seen = 0
+        for index, in_bucket in enumerate(self.buckets):
+            if in_bucket == 0 or seen + in_bucket < rank:
+                seen += in_bucket
+                continue
+            low = LATENCY_BUCKET_BOUNDS[index - 1] if index > 0 else 0.0
+            high = LATENCY_BUCKET_BOUNDS[index] if index < len(LATENCY_BUCKET_BOUNDS) else self.max
+            estimate = low + (high - low) * (rank - seen) / in_bucket
+            return min(max(estimate, self.min), self.max)
+        return self.max  # pragma: no cover - the ranks always land in a bucket
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def _state_value(state: Any) -> str:
+    return str(getattr(state, "value", state))
+
+
+class RedisMetrics:
+    """Counts and latencies of Redis operations: totals, success rate, percentiles, retries,
+    circuit breaker state, and the same per command name.
+
+    Thread-safe; :meth:`record` takes one lock and does a few integer updates. Memory is bounded
+    whatever the traffic: at most ``max_commands`` command names (then ``"OTHER"``), 64 error
+    type names, and a fixed histogram per name.
+
+    ``clock`` (seconds, monotonic) is only used for ``uptime_seconds``; latencies are measured
+    by the caller.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_commands: int = 256):
+        if not isinstance(max_commands, int) or isinstance(max_commands, bool) or max_commands < 1:
+            raise ValidationError(
+                f"RedisMetrics: max_commands must be an int >= 1, got {max_commands!r}"
+            )
+        self.max_commands = max_commands
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._breaker_state: str | None = None
+        self._clear()
+
+    def _clear(self) -> None:
+        self._started = self._clock()
+        self._all = _Stats()
+        self._commands: dict[str, _Stats] = {}
+        # Raw names as passed -> their stats, so that the common path skips normalising. Bounded:
+        # past 4 x max_commands raw spellings, new ones are normalised on every call.
+        self._lookup: dict[Any, _Stats] = {}
+        self._errors: dict[str, int] = {}
+        self._breaker_transitions = 0
+        self._breaker_opens = 0
+
+    # -- recording --------------------------------------------------------------------------
+
+    def _stats_for(self, command: Any) -> _Stats:
+        """The stats of ``command`` (lock held), creating them within the cap."""
+        if command is None:
+            name = "UNKNOWN"
+        else:
+            if isinstance(command, (bytes, bytearray)):
+                command = bytes(command).decode("latin-1")
+            name = str(command).strip().upper()
+            if not _COMMAND_NAME.match(name):
+                name = OTHER_COMMAND
+        stats = self._commands.get(name)
+        if stats is None:
+            if len(self._commands) >= self.max_commands and name != OTHER_COMMAND:
+                name = OTHER_COMMAND
+                stats = self._commands.get(name)
+            if stats is None:
+                stats = self._commands[name] = _Stats()
+        if len(self._lookup) < 4 * self.max_commands:
+            self._lookup[command] = stats
+        return stats
+
+    def record(
+        self,
+        command: str,
+        latency_seconds: float,
+        ok: bool,
+        error: BaseException | None = None,
+    ) -> None:
+        """Count one operation of ``command`` that took ``latency_seconds``.
+
+        ``ok=False`` counts a failure; ``error`` (if given) is counted by its class name in
+        ``errors_by_type``. Negative or NaN latencies count as 0.
+        """
+        latency = latency_seconds
+        if not 0.0 <= latency <= _CLAMP:
+            latency = _CLAMP if latency > _CLAMP else 0.0
+        index = bisect_right(LATENCY_BUCKET_BOUNDS, latency)
+        with self._lock:
+            stats = self._lookup.get(command)
+            if stats is None:
+                stats = self._stats_for(command)
+            overall = self._all
+            # Unrolled for the two histograms: this is the hot path of every operation.
+            stats.total += 1
+            stats.latency_sum += latency
+            stats.buckets[index] += 1
+            overall.total += 1
+            overall.latency_sum += latency
+            overall.buckets[index] += 1
+            if latency > stats.max:
+                stats.max = latency
+                if latency > overall.max:
+                    overall.max = latency
+            if latency < stats.min:
+                stats.min = latency
+                if latency < overall.min:
+                    overall.min = latency
+            if not ok:
+                stats.failures += 1
+                overall.failures += 1
+                if error is not None:
+                    kind = type(error).__name__
+                    if kind not in self._errors and len(self._errors) >= _MAX_ERROR_TYPES:
+                        kind = _OTHER_ERROR
+                    self._errors[kind] = self._errors.get(kind, 0) + 1
+
+    def record_retry(self, command: str | None = None) -> None:
+        """Count one retry of ``command`` (call it once per retry, before waiting)."""
+        with self._lock:
+            stats = self._lookup.get(command)
+            if stats is None:
+                stats = self._stats_for(command)
+            stats.retries += 1
+            self._all.retries += 1
+
+    def record_breaker_transition(self, old: Any, new: Any) -> None:
+        """Count a circuit breaker state change; usable directly as a breaker listener."""
+        value = _state_value(new)
+        with self._lock:
+            self._breaker_state = value
+            self._breaker_transitions += 1
+            if value == "open":
+                self._breaker_opens += 1
+
+    def set_breaker_state(self, state: Any) -> None:
+        """Set the breaker state shown in snapshots, without counting a transition."""
+        value = None if state is None else _state_value(state)
+        with self._lock:
+            self._breaker_state = value
+
+    def reset(self) -> None:
+        """Zero every counter and histogram and restart ``uptime_seconds``.
+
+        The breaker state is kept: it describes the breaker now, not past traffic.
+        """
+        with self._lock:
+            self._clear()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """All figures as a plain dict (latencies in milliseconds).
+
+        Keys: ``total_operations``, ``successful_operations``, ``failed_operations``,
+        ``success_rate`` (1.0 when nothing ran), ``avg_latency_ms``, ``p50_latency_ms``,
+        ``p95_latency_ms``, ``p99_latency_ms``, ``max_latency_ms``, ``retries``,
+        ``breaker_state`` (``None`` until a breaker reported one), ``breaker_transitions``,
+        ``breaker_opens``, ``errors_by_type`` ({class name: count}), ``commands`` ({NAME:
+        {total, failures, avg_latency_ms, p50_latency_ms, p95_latency_ms, p99_latency_ms,
+        retries}}) and ``uptime_seconds``.
+        """
+        now = self._clock()
+        with self._lock:
+            overall = self._all.copy()
+            commands = {name: stats.copy() for name, stats in self._commands.items()}
+            errors = dict(self._errors)
+            breaker_state = self._breaker_state
+            transitions = self._breaker_transitions
+            opens = self._breaker_opens
+            started = self._started
+        total = overall.total
+        failed = overall.failures
+        return {
+            "total_operations": total,
+            "successful_operations": total - failed,
+            "failed_operations": failed,
+            "success_rate": (total - failed) / total if total else 1.0,
+            "avg_latency_ms": _ms(overall.latency_sum / total) if total else 0.0,
+            "p50_latency_ms": _ms(overall.percentile(0.50)),
+            "p95_latency_ms": _ms(overall.percentile(0.95)),
+            "p99_latency_ms": _ms(overall.percentile(0.99)),
+            "max_latency_ms": _ms(overall.max),
+            "retries": overall.retries,
+            "breaker_state": breaker_state,
+            "breaker_transitions": transitions,
+            "breaker_opens": opens,
+            "errors_by_type": errors,
+            "commands": {
+                name: {
+                    "total": s.total,
+                    "failures": s.failures,
+                    "avg_latency_ms": _ms(s.latency_sum / s.total) if s.total else 0.0,
+                    "p50_latency_ms": _ms(s.percentile(0.50)),
+                    "p95_latency_ms": _ms(s.percentile(0.95)),
+                    "p99_latency_ms": _ms(s.percentile(0.99)),
+                    "retries": s.retries,
+                }
+                for name, s in sorted(commands.items())
+            },
+            "uptime_seconds": max(0.0, now - started),
+        }

@@ -1,0 +1,210 @@
+"""Resilience against real faults: a stopped server, a stalled server, a killed server.
+
+Each test starts its own private server (server_factory) and really stops, stalls or kills it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from redis_toolkit import (
+    AsyncCircuitBreaker,
+    AsyncRedisToolkit,
+    AsyncRetryHandler,
+    CircuitOpenError,
+    CircuitState,
+    ConnectionFailedError,
+    OperationTimeoutError,
+    RedisToolkitError,
+    RetryStrategy,
+    async_pool_manager,
+)
+from redis_toolkit._compat import AsyncRuntime
+from tests.servers import RedisServer
+
+pytestmark = pytest.mark.fault
+
+
+async def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
+    deadline = AsyncRuntime.monotonic() + timeout
+    while not await AsyncRuntime.call(predicate):
+        assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
+        await AsyncRuntime.sleep(0.02)
+
+
+def make_toolkit(server: RedisServer, **config: Any) -> AsyncRedisToolkit:
+    settings: dict[str, Any] = {
+        "socket_timeout": 1.0,
+        "connection_timeout": 0.5,
+        "retry_jitter": False,
+        "retry_delay": 0.01,
+    }
+    settings.update(config)
+    return AsyncRedisToolkit.from_url(server.url, **settings)
+
+
+async def close(toolkit: AsyncRedisToolkit) -> None:
+    await toolkit.aclose()
+    await async_pool_manager.close_all_pools()
+
+
+async def test_breaker_opens_fails_fast_and_recovers_through_health_checks(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory()
+    toolkit = make_toolkit(
+        server,
+        failure_threshold=3,
+        recovery_timeout=60.0,  # recovery must come from the health checker, not this timer
+        health_check_interval=0.2,
+        max_retries=1,
+    )
+    transitions: list[tuple[CircuitState, CircuitState]] = []
+    breaker = toolkit.circuit_breaker
+    assert breaker is not None
+    breaker.add_listener(lambda old, new: transitions.append((old, new)))
+    try:
+        await toolkit.setter(f"{prefix}k", "before")
+        server.stop()
+
+        outcomes: list[str] = []
+        for i in range(20):
+            try:
+                await toolkit.setter(f"{prefix}{i}", i)
+                outcomes.append("ok")
+            except CircuitOpenError as e:
+                assert e.retry_after > 0
+                outcomes.append("open")
+                break
+            except ConnectionFailedError:
+                outcomes.append("down")
+        assert outcomes[-1] == "open", outcomes
+        assert "ok" not in outcomes
+        assert breaker.state is CircuitState.OPEN
+
+        # While OPEN, calls fail at once, without touching the network: no SET attempt is
+        # recorded (the metrics count every attempt that reached redis-py).
+        sets_before = toolkit.get_metrics()["commands"]["SET"]["total"]
+        started = AsyncRuntime.monotonic()
+        for i in range(200):
+            with pytest.raises(CircuitOpenError):
+                await toolkit.setter(f"{prefix}fast{i}", i)
+        per_call_ms = (AsyncRuntime.monotonic() - started) / 200 * 1000
+        assert toolkit.get_metrics()["commands"]["SET"]["total"] == sets_before
+        print(f"fail-fast while OPEN: {per_call_ms:.4f} ms per call")
+
+        server.start()
+        # recovery_timeout is 60 s: reaching HALF_OPEN within the deadline below proves the
+        # background health check saw the server come back.
+        await poll_until(lambda: breaker.state is not CircuitState.OPEN, what="health check")
+        assert await toolkit.setter(f"{prefix}k", "after") is True
+        assert breaker.state is CircuitState.CLOSED
+        assert (CircuitState.CLOSED, CircuitState.OPEN) in transitions
+        assert (CircuitState.OPEN, CircuitState.HALF_OPEN) in transitions
+        assert transitions[-1] == (CircuitState.HALF_OPEN, CircuitState.CLOSED)
+        status = toolkit.get_health_status()
+        assert status["state"] == "closed" and status["connected"] is True
+        metrics = toolkit.get_metrics()
+        assert metrics["failed_operations"] >= 3 and metrics["breaker_transitions"] >= 3
+    finally:
+        await close(toolkit)
+
+
+async def test_timeouts_are_retried_only_for_idempotent_commands(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory()
+    toolkit = make_toolkit(
+        server, socket_timeout=0.3, max_retries=4, retry_delay=0.25, failure_threshold=50
+    )
+    counter, key = f"{prefix}counter", f"{prefix}value"
+    try:
+        await toolkit.setter(key, {"v": 1})
+        stall = server.debug_sleep(1.0)
+        with pytest.raises(OperationTimeoutError, match="INCR"):
+            await toolkit.execute_command("INCR", counter)
+        stall.join(10)
+        # The INCR reached the server before it stalled and ran once when it woke up; a retry
+        # would have made it 2.
+        assert int(await toolkit.execute_command("GET", counter)) == 1
+
+        stall = server.debug_sleep(1.0)
+        assert await toolkit.getter(key) == {"v": 1}  # GET timed out, was retried, succeeded
+        stall.join(10)
+        assert toolkit.get_metrics()["commands"]["GET"]["retries"] >= 1
+        assert toolkit.get_metrics()["commands"]["INCR"]["retries"] == 0
+    finally:
+        await close(toolkit)
+
+
+async def test_no_acknowledged_write_is_lost(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory(extra_args=["--appendonly", "yes", "--appendfsync", "always"])
+    toolkit = make_toolkit(
+        server,
+        failure_threshold=3,
+        recovery_timeout=0.5,
+        health_check_interval=0.2,
+        max_retries=2,
+    )
+    acked: list[int] = []
+    failed: list[int] = []
+
+    async def write(i: int) -> None:
+        try:
+            if await toolkit.setter(f"{prefix}{i}", {"i": i}):
+                acked.append(i)
+        except RedisToolkitError:
+            failed.append(i)
+
+    try:
+        for i in range(0, 50):
+            await write(i)
+        server.kill()
+        for i in range(50, 80):
+            await write(i)
+        server.start()
+        breaker = toolkit.circuit_breaker
+        assert breaker is not None
+        await poll_until(lambda: breaker.state is not CircuitState.OPEN, what="recovery")
+        for i in range(80, 150):
+            await write(i)
+
+        assert set(range(50)) <= set(acked)  # before the kill, everything was acknowledged
+        assert set(range(50, 80)) <= set(failed)  # server down: every write raised
+        assert any(i >= 80 for i in acked)  # and writes succeed again
+        assert sorted(acked + failed) == list(range(150))  # each write either landed or raised
+        stored = await toolkit.batch_get([f"{prefix}{i}" for i in acked])
+        missing = [i for i in acked if stored[f"{prefix}{i}"] != {"i": i}]
+        assert missing == []
+    finally:
+        await close(toolkit)
+
+
+async def test_retry_handler_strategies_and_breaker_on_a_real_server(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    """The standalone executors, as users of the earlier design call them."""
+    server = server_factory()
+    toolkit = make_toolkit(server)
+    try:
+        handler = AsyncRetryHandler(
+            max_retries=2, strategy=RetryStrategy.LINEAR_BACKOFF, delay=0.01, jitter=False
+        )
+        breaker = AsyncCircuitBreaker(failure_threshold=2, recovery_timeout=60.0)
+        client = toolkit.client
+        assert await breaker.execute(lambda: handler.execute(client.ping, command="PING"))
+        server.stop()
+        for _ in range(2):
+            with pytest.raises(Exception) as info:
+                await breaker.execute(lambda: handler.execute(client.ping, command="PING"))
+            assert not isinstance(info.value, CircuitOpenError)
+        assert breaker.state is CircuitState.OPEN
+        with pytest.raises(CircuitOpenError):
+            await breaker.execute(lambda: handler.execute(client.ping, command="PING"))
+    finally:
+        await close(toolkit)

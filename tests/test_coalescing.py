@@ -1,0 +1,92 @@
+"""Async only: concurrent tasks' commands share pipelined round trips, each keeping its result."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from redis_toolkit import (
+    AsyncRedisToolkit,
+    RedisConnectionConfig,
+    RedisOptions,
+    RedisToolkitError,
+    async_pool_manager,
+)
+from tests.servers import RedisServer
+
+
+@pytest.fixture
+async def config(redis_server: RedisServer) -> AsyncIterator[RedisConnectionConfig]:
+    yield RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    await async_pool_manager.close_all_pools()
+
+
+def connections(config: RedisConnectionConfig) -> int:
+    return int(async_pool_manager.get_pool_stats()[config.address]["created_connections"])
+
+
+async def test_concurrent_commands_share_connections_and_keep_results(
+    config: RedisConnectionConfig, prefix: str
+) -> None:
+    toolkit = AsyncRedisToolkit(config=config)
+    try:
+        await asyncio.gather(*(toolkit.setter(f"{prefix}{i}", {"i": i}) for i in range(300)))
+        values = await asyncio.gather(*(toolkit.getter(f"{prefix}{i}") for i in range(300)))
+        assert values == [{"i": i} for i in range(300)]
+        # 600 commands from 300 concurrent tasks went over a handful of connections: one for
+        # the first command, the rest in pipelines.
+        assert connections(config) <= 3
+        await toolkit.batch_delete([f"{prefix}{i}" for i in range(300)])
+    finally:
+        await toolkit.aclose()
+
+
+async def test_without_auto_pipeline_each_task_takes_a_connection(
+    config: RedisConnectionConfig, prefix: str
+) -> None:
+    toolkit = AsyncRedisToolkit(config=config, options=RedisOptions(auto_pipeline=False))
+    try:
+        await asyncio.gather(*(toolkit.setter(f"{prefix}{i}", i) for i in range(50)))
+        assert connections(config) > 3  # the contrast that makes the test above meaningful
+        await toolkit.batch_delete([f"{prefix}{i}" for i in range(50)])
+    finally:
+        await toolkit.aclose()
+
+
+async def test_an_error_in_a_shared_round_trip_stays_with_its_command(
+    config: RedisConnectionConfig, prefix: str
+) -> None:
+    toolkit = AsyncRedisToolkit(config=config)
+    try:
+        await toolkit.client.rpush(f"{prefix}list", "x")  # GET on a list: WRONGTYPE
+        await toolkit.setter(f"{prefix}ok", "fine")
+        results = await asyncio.gather(
+            toolkit.getter(f"{prefix}ok"),
+            toolkit.getter(f"{prefix}list"),
+            toolkit.getter(f"{prefix}ok"),
+            return_exceptions=True,
+        )
+        assert results[0] == "fine" and results[2] == "fine"
+        assert isinstance(results[1], RedisToolkitError) and "WRONGTYPE" in str(results[1])
+        await toolkit.batch_delete([f"{prefix}list", f"{prefix}ok"])
+    finally:
+        await toolkit.aclose()
+
+
+async def test_a_cancelled_caller_does_not_disturb_the_others(
+    config: RedisConnectionConfig, prefix: str
+) -> None:
+    toolkit = AsyncRedisToolkit(config=config)
+    try:
+        await toolkit.setter(f"{prefix}k", 1)
+        tasks = [asyncio.ensure_future(toolkit.getter(f"{prefix}k")) for _ in range(20)]
+        tasks[5].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert isinstance(results[5], asyncio.CancelledError)
+        assert [r for i, r in enumerate(results) if i != 5] == [1] * 19
+        assert await toolkit.getter(f"{prefix}k") == 1
+        await toolkit.deleter(f"{prefix}k")
+    finally:
+        await toolkit.aclose()
