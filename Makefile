@@ -33,6 +33,7 @@ check: setup
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy redis_toolkit
 
 bench: setup redis-server
 	$(PY) -m redis_toolkit bench

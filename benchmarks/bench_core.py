@@ -42,6 +42,7 @@ from redis_toolkit import (  # noqa: E402
     RedisOptions,
     RedisToolkit,
     async_pool_manager,
+    deserialize_value,
     serialize_value,
 )
 
@@ -129,6 +130,9 @@ def bench_batch(url: str, rounds: int, size: int) -> None:
     def raw_mget_json() -> None:
         [json.loads(v) for v in raw.mget(json_keys)]
 
+    def raw_mget_same_decoder() -> None:
+        [deserialize_value(v) for v in raw.mget(keys)]
+
     toolkit.batch_set(mapping)
     sets = [
         (timed(lambda: toolkit.batch_set(mapping)), timed(raw_pipelined_sets))
@@ -141,9 +145,14 @@ def bench_batch(url: str, rounds: int, size: int) -> None:
     gets_json = [
         (timed(lambda: toolkit.batch_get(keys)), timed(raw_mget_json)) for _ in range(rounds)
     ]
+    gets_same = [
+        (timed(lambda: toolkit.batch_get(keys)), timed(raw_mget_same_decoder))
+        for _ in range(rounds)
+    ]
     report(f"batch_set vs raw pipelined SETs ({size} small dicts)", sets, size, ">= 2")
     report(f"batch_get vs raw MGET, no decoding ({size} small dicts)", gets, size, ">= 0.9")
     report(f"batch_get vs raw MGET + json.loads ({size} small dicts)", gets_json, size, "-")
+    report(f"batch_get vs raw MGET + the same decoder ({size})", gets_same, size, "-")
     raw.delete(*keys, *json_keys)
     toolkit.close()
     raw.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -36,9 +37,9 @@ def demo_sync(url: str, prefix: str) -> None:
         }
         toolkit.setter(f"{prefix}profile", profile)
         back = toolkit.getter(f"{prefix}profile")
-        _say(f"setter/getter  -> {back}")
+        _say(f"setter/getter   -> {back}")
         _say(
-            f"  same types   -> scores is {type(back['scores']).__name__}, "
+            f"  same types    -> scores is {type(back['scores']).__name__}, "
             f"visits is {type(back['visits']).__name__}, "
             f"balance is {type(back['balance']).__name__}"
         )
@@ -47,18 +48,38 @@ def demo_sync(url: str, prefix: str) -> None:
         toolkit.setter(f"{prefix}embedding", embedding)
         arr = toolkit.getter(f"{prefix}embedding")
         _say(
-            f"numpy array    -> {arr.dtype} {arr.shape}, "
+            f"numpy array     -> {arr.dtype} {arr.shape}, "
             f"equal: {bool(np.array_equal(arr, embedding))}"
         )
 
         toolkit.setter(f"{prefix}nothing", None)
         _say(
-            f"stored None    -> {toolkit.getter(f'{prefix}nothing', default='missing')!r}; "
+            f"stored None     -> {toolkit.getter(f'{prefix}nothing', default='missing')!r}; "
             f"missing key -> {toolkit.getter(f'{prefix}absent', default='missing')!r}"
         )
 
-        for key in ("profile", "embedding", "nothing"):
-            toolkit.deleter(f"{prefix}{key}")
+        toolkit.batch_set({f"{prefix}item:{i}": {"n": i} for i in range(3)}, ttl=60)
+        items = toolkit.batch_get([f"{prefix}item:{i}" for i in range(4)])
+        _say(f"batch_set/get   -> {items}")
+
+        received = threading.Event()
+
+        def on_message(channel: str, value: object) -> None:
+            _say(f"pub/sub         -> {channel}: {value!r}")
+            received.set()
+
+        toolkit.start_subscriber([f"{prefix}news"], on_message)
+        toolkit.publisher(f"{prefix}news", {"headline": "typed messages", "tags": ("a", "b")})
+        received.wait(5)
+        toolkit.stop_subscriber()
+
+        metrics = toolkit.get_metrics()
+        _say(f"metrics         -> {metrics['total_operations']} operations, success rate "
+             f"{metrics['success_rate']:.0%}, p95 {metrics['p95_latency_ms']:.3f} ms; "
+             f"breaker {toolkit.get_health_status()['state']}")  # fmt: skip
+
+        toolkit.batch_delete([f"{prefix}{k}" for k in ("profile", "embedding", "nothing")])
+        toolkit.batch_delete(list(items))
 
 
 async def demo_async(url: str, prefix: str) -> None:
