@@ -25,18 +25,14 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import redis
 import redis.asyncio
+from _server import server_url  # benchmarks/_server.py, beside this script
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from redis_toolkit import (  # noqa: E402
+from redis_toolkit import (
     AsyncRedisToolkit,
     RedisConnectionConfig,
     RedisOptions,
@@ -268,14 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds, ops, size, per_task = (2, 50, 100, 4) if args.quick else (7, 2000, 1000, 40)
 
-    server = None
-    url = args.url
-    if url is None:
-        from tests.servers import RedisServer
-
-        server = RedisServer(Path(tempfile.mkdtemp(prefix="bench-redis-"))).start()
-        url = server.url
-    try:
+    with server_url(args.url) as url:
         version = redis.Redis.from_url(url).info("server")["redis_version"]
         print(f"redis_toolkit core benchmark: redis-server {version} at {url}, "
               f"redis-py {redis.__version__}, Python {platform.python_version()}, "
@@ -284,9 +273,6 @@ def main(argv: list[str] | None = None) -> int:
         bench_batch(url, rounds, size)
         bench_concurrency(url, rounds, 50, per_task)
         bench_resilience(url, rounds, ops)
-    finally:
-        if server is not None:
-            server.stop()
     return 0
 
 

@@ -20,18 +20,14 @@ import asyncio
 import os
 import platform
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import redis
 import redis.asyncio
+from _server import server_url  # benchmarks/_server.py, beside this script
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from redis_toolkit import (  # noqa: E402
+from redis_toolkit import (
     AsyncRedisToolkit,
     RedisOptions,
     RedisToolkit,
@@ -154,14 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n = 200 if args.quick else args.messages
 
-    server = None
-    url = args.url
-    if url is None:
-        from tests.servers import RedisServer
-
-        server = RedisServer(Path(tempfile.mkdtemp(prefix="bench-redis-"))).start()
-        url = server.url
-    try:
+    with server_url(args.url) as url:
         print(
             f"pub/sub delivery, {n} messages of a small dict, redis-py {redis.__version__}, "
             f"Python {platform.python_version()}, {os.cpu_count()} cores; best of 2 runs"
@@ -183,9 +172,6 @@ def main(argv: list[str] | None = None) -> int:
         names = list(rates)
         print(f"async toolkit / raw async: {rates[names[0]] / rates[names[1]]:.2f}x; "
               f"sync toolkit / raw sync: {rates[names[2]] / rates[names[3]]:.2f}x")  # fmt: skip
-    finally:
-        if server is not None:
-            server.stop()
     return 0
 
 

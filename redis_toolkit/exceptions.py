@@ -56,6 +56,26 @@ class SerializationError(RedisToolkitError):
         self.original_data = original_data
         self.original_exception = original_exception
 
+    @classmethod
+    def restate(
+        cls,
+        error: SerializationError,
+        context: str,
+        data: Any,
+        *,
+        key: str | None = None,
+        channel: str | None = None,
+    ) -> SerializationError:
+        """The same failure told with its context: ``"<context>: <error>"``, naming the key or
+        channel; raise it ``from error``."""
+        return cls(
+            f"{context}: {error}",
+            original_data=data,
+            original_exception=error.original_exception or error,
+            key=key,
+            channel=channel,
+        )
+
 
 class ValidationError(RedisToolkitError, ValueError):
     """Input was refused before anything was sent: a key too long, a value too large, a bad option.

@@ -25,24 +25,12 @@ from redis_toolkit.resilience import (
     Permit,
     RedisMetrics,
 )
+from tests.clock import FakeClock
 
 CLOSED, OPEN, HALF_OPEN = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
 DOWN = redis.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 SLOW = redis.TimeoutError("Timeout reading from 127.0.0.1:6379")
 BAD_COMMAND = redis.ResponseError("ERR unknown command 'NOPE'")
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def make(clock: FakeClock, **kw: Any) -> tuple[CircuitBreakerState, list[tuple[Any, Any]]]:

@@ -19,6 +19,7 @@ from redis_toolkit.resilience import (
     CircuitState,
     RedisMetrics,
 )
+from tests.clock import FakeClock
 
 SNAPSHOT_KEYS = {
     "total_operations",
@@ -38,19 +39,6 @@ SNAPSHOT_KEYS = {
     "uptime_seconds",
 }
 COMMAND_KEYS = {"total", "failures", "avg_latency_ms", "p95_latency_ms", "retries"}
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def exact_percentile(values: list[float], fraction: float) -> float:

@@ -17,23 +17,11 @@ from redis_toolkit.exceptions import (
     ValidationError,
 )
 from redis_toolkit.resilience import RetryPolicy, RetryStrategy
+from tests.clock import FakeClock
 
 REFUSED = redis.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 READ_TIMEOUT = redis.TimeoutError("Timeout reading from 127.0.0.1:6379")
 BAD_COMMAND = redis.ResponseError("ERR unknown command 'NOPE'")
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 # -- nominal delays -----------------------------------------------------------------------------

@@ -205,12 +205,8 @@ class AsyncRedisToolkit:
         try:
             data = serializer.dumps(value)
         except SerializationError as e:
-            raise SerializationError(
-                f"value for key {name!r} cannot be stored: {e}; nothing was written",
-                original_data=value,
-                original_exception=e.original_exception or e,
-                key=name,
-            ) from e
+            context = f"value for key {name!r} cannot be stored (nothing was written)"
+            raise SerializationError.restate(e, context, value, key=name) from e
         check_value_size(name, data, opts)
         return data
 
@@ -218,12 +214,8 @@ class AsyncRedisToolkit:
         try:
             return self._serializer.loads(data)
         except SerializationError as e:
-            raise SerializationError(
-                f"value at key {name!r} cannot be decoded: {e}",
-                original_data=data,
-                original_exception=e.original_exception or e,
-                key=name,
-            ) from e
+            context = f"value at key {name!r} cannot be decoded"
+            raise SerializationError.restate(e, context, data, key=name) from e
 
     async def _run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Every Redis call of the toolkit: through breaker, retries and metrics."""
@@ -451,12 +443,8 @@ class AsyncRedisToolkit:
         try:
             payload = self._serializer_for(opts).dumps(data)
         except SerializationError as e:
-            raise SerializationError(
-                f"message for channel {channel!r} cannot be encoded: {e}; nothing was published",
-                original_data=data,
-                original_exception=e.original_exception or e,
-                channel=channel,
-            ) from e
+            context = f"message for channel {channel!r} cannot be encoded (nothing was published)"
+            raise SerializationError.restate(e, context, data, channel=channel) from e
         if opts.enable_validation and len(payload) > opts.max_value_size:
             raise ValidationError(
                 f"message for channel {channel!r} is {len(payload)} bytes serialized, over "

@@ -360,12 +360,8 @@ class Subscriber:
         try:
             value = self._serializer.loads(message.get("data"))
         except SerializationError as e:
-            error = SerializationError(
-                f"message on channel {channel!r} cannot be decoded: {e}",
-                original_data=message.get("data"),
-                original_exception=e.original_exception or e,
-                channel=channel,
-            )
+            context = f"message on channel {channel!r} cannot be decoded"
+            error = SerializationError.restate(e, context, message.get("data"), channel=channel)
             self._report(error, channel, "dropped an undecodable message")
             return
         handler = self._handler

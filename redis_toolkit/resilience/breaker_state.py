@@ -374,14 +374,19 @@ class CircuitBreakerState:
                 self._half_open_in_flight = max(0, self._half_open_in_flight - 1)
             if not counts:
                 return
-            self._last_failure_at = now
-            if self._state is CircuitState.CLOSED:
-                self._failures += 1
-                if self._failures >= self.failure_threshold:
-                    change = self._open(now)
-            elif self._state is CircuitState.HALF_OPEN:
-                change = self._open(now)
+            change = self._count_failure(now)
         self._notify(change)
+
+    def _count_failure(self, now: float) -> tuple[CircuitState, CircuitState] | None:
+        """One counted failure (lock held): may open a CLOSED breaker, re-opens a HALF_OPEN one."""
+        self._last_failure_at = now
+        if self._state is CircuitState.CLOSED:
+            self._failures += 1
+            if self._failures >= self.failure_threshold:
+                return self._open(now)
+        elif self._state is CircuitState.HALF_OPEN:
+            return self._open(now)
+        return None
 
     def report_health(self, ok: bool) -> None:
         """Feed the result of a background health check (a PING) into the breaker.
@@ -406,13 +411,7 @@ class CircuitBreakerState:
                 if self._state is CircuitState.OPEN:
                     change = self._move(CircuitState.HALF_OPEN, now)
             else:
-                self._last_failure_at = now
-                if self._state is CircuitState.CLOSED:
-                    self._failures += 1
-                    if self._failures >= self.failure_threshold:
-                        change = self._open(now)
-                elif self._state is CircuitState.HALF_OPEN:
-                    change = self._open(now)
+                change = self._count_failure(now)  # while OPEN it only notes the time
         self._notify(advanced)
         self._notify(change)
 
