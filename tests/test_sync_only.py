@@ -26,3 +26,19 @@ def test_sync_constructor_form_refuses_async_handler(redis_server: RedisServer) 
     config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
     with pytest.raises(TypeError, match="coroutine function"):
         RedisToolkit(config=config, channels=["c"], message_handler=async_handler)
+
+
+def test_dropped_toolkit_stops_its_health_thread(redis_server: RedisServer) -> None:
+    import gc
+
+    config = RedisConnectionConfig(
+        host=redis_server.host, port=redis_server.port, health_check_interval=1
+    )
+    toolkit = RedisToolkit(config=config)
+    assert toolkit.health_checker is not None
+    thread = toolkit.health_checker._task
+    assert thread is not None and thread.is_alive()
+    del toolkit
+    gc.collect()
+    thread.join(5)
+    assert not thread.is_alive()

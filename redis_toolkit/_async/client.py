@@ -665,5 +665,12 @@ class AsyncRedisToolkit:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def __del__(self) -> None:
+        # A toolkit dropped without close() must not leave its health check running forever.
+        # Only an event is set here: no I/O, nothing awaited.
+        checker = getattr(self, "health_checker", None)
+        if checker is not None:
+            checker.signal_stop()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._address}>"

@@ -108,7 +108,11 @@ class AsyncSubscriber:
     @property
     def running(self) -> bool:
         """Whether the listener loop is running."""
-        return self._task is not None and not self._stop.is_set()
+        return (
+            self._task is not None
+            and not self._stop.is_set()
+            and not AsyncRuntime.finished(self._task)
+        )
 
     @property
     def connected(self) -> bool:
@@ -152,7 +156,7 @@ class AsyncSubscriber:
 
     def start_nowait(self) -> None:
         """Start the listener without waiting for Redis to confirm the subscriptions."""
-        if self._task is not None and not self._stop.is_set():
+        if self.running:
             return
         self._stop = AsyncEvent()
         self._connected.clear()
@@ -235,11 +239,19 @@ class AsyncSubscriber:
                 pubsub = self._client.pubsub(ignore_subscribe_messages=False)
                 await self._listen(pubsub)
                 delay = self._reconnect_delay
-            except RedisError as e:
+            except Exception as e:
+                # Supervision: whatever broke the loop is reported, then it starts over.
                 self._connected.clear()
                 self.reconnects += 1
-                error = wrap_redis_error(e, "pub/sub listener", address=self._address)
-                await self._report(error, None, f"connection lost; reconnecting in {delay:.2f}s")
+                if isinstance(e, RedisError):
+                    error: BaseException = wrap_redis_error(
+                        e, "pub/sub listener", address=self._address
+                    )
+                    what = f"connection lost; reconnecting in {delay:.2f}s"
+                else:
+                    error = e
+                    what = f"listener failed unexpectedly; restarting in {delay:.2f}s"
+                await self._report(error, None, what)
                 await self._stop.wait(delay)
                 delay = min(delay * 2, self._max_reconnect_delay)
             finally:

@@ -298,6 +298,13 @@ class AsyncHealthChecker:
         self._stop = AsyncEvent()
         self._task = AsyncRuntime.spawn(self._run, name=f"redis_toolkit-health-{id(self)}")
 
+    def signal_stop(self) -> None:
+        """Ask the loop to end, without waiting for it (safe from ``__del__``)."""
+        try:
+            self._stop.set()
+        except RuntimeError:  # the event loop is gone: the task went with it
+            pass
+
     async def stop(self, timeout: float | None = None) -> bool:
         """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout)."""
         if self._task is None:

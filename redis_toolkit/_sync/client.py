@@ -666,5 +666,12 @@ class RedisToolkit:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        # A toolkit dropped without close() must not leave its health check running forever.
+        # Only an event is set here: no I/O, nothing awaited.
+        checker = getattr(self, "health_checker", None)
+        if checker is not None:
+            checker.signal_stop()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._address}>"

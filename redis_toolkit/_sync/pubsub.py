@@ -109,7 +109,11 @@ class Subscriber:
     @property
     def running(self) -> bool:
         """Whether the listener loop is running."""
-        return self._task is not None and not self._stop.is_set()
+        return (
+            self._task is not None
+            and not self._stop.is_set()
+            and not SyncRuntime.finished(self._task)
+        )
 
     @property
     def connected(self) -> bool:
@@ -153,7 +157,7 @@ class Subscriber:
 
     def start_nowait(self) -> None:
         """Start the listener without waiting for Redis to confirm the subscriptions."""
-        if self._task is not None and not self._stop.is_set():
+        if self.running:
             return
         self._stop = SyncEvent()
         self._connected.clear()
@@ -236,11 +240,19 @@ class Subscriber:
                 pubsub = self._client.pubsub(ignore_subscribe_messages=False)
                 self._listen(pubsub)
                 delay = self._reconnect_delay
-            except RedisError as e:
+            except Exception as e:
+                # Supervision: whatever broke the loop is reported, then it starts over.
                 self._connected.clear()
                 self.reconnects += 1
-                error = wrap_redis_error(e, "pub/sub listener", address=self._address)
-                self._report(error, None, f"connection lost; reconnecting in {delay:.2f}s")
+                if isinstance(e, RedisError):
+                    error: BaseException = wrap_redis_error(
+                        e, "pub/sub listener", address=self._address
+                    )
+                    what = f"connection lost; reconnecting in {delay:.2f}s"
+                else:
+                    error = e
+                    what = f"listener failed unexpectedly; restarting in {delay:.2f}s"
+                self._report(error, None, what)
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._max_reconnect_delay)
             finally:

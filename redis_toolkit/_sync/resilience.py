@@ -299,6 +299,13 @@ class HealthChecker:
         self._stop = SyncEvent()
         self._task = SyncRuntime.spawn(self._run, name=f"redis_toolkit-health-{id(self)}")
 
+    def signal_stop(self) -> None:
+        """Ask the loop to end, without waiting for it (safe from ``__del__``)."""
+        try:
+            self._stop.set()
+        except RuntimeError:  # the event loop is gone: the task went with it
+            pass
+
     def stop(self, timeout: float | None = None) -> bool:
         """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout)."""
         if self._task is None:
