@@ -66,7 +66,8 @@ class RedisConnectionConfig:
 
     - ``url``: ``redis://``, ``rediss://``, ``unix://`` or ``memory://name``; what it names
       (host, port, db, credentials, TLS, socket path) overrides the matching fields.
-    - ``max_connections`` / ``min_connections``: pool limits (``None``: unbounded, as 0.4).
+    - ``max_connections``: pool limit (``None``: unbounded, as 0.4); ``min_connections``:
+      connections opened ahead when the toolkit is entered (``with`` / ``async with``).
     - ``cluster_mode``, ``startup_nodes``, ``max_connections_per_node``, ``readonly_mode``,
       ``skip_full_coverage_check``: Redis Cluster.
     - ``client_name`` and ``protocol`` (RESP2 by default, so reply shapes do not change with the

@@ -162,6 +162,7 @@ class AsyncRedisToolkit:
                 socket_timeout=timeout,
                 connection_timeout=timeout,
                 max_connections=1,
+                min_connections=0,
                 health_check_interval=0,
                 client_name="redis_toolkit-health",
             )
@@ -660,6 +661,15 @@ class AsyncRedisToolkit:
             await self._subscriber.start()
         if self.health_checker is not None:
             self.health_checker.start()
+        if (
+            self.config is not None
+            and self.config.min_connections
+            and self.options.use_connection_pool
+        ):
+            try:
+                await async_pool_manager.warm_up(self.config)
+            except RedisError as e:
+                raise wrap_redis_error(e, "connection pool warm-up", address=self._address) from e
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

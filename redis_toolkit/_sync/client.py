@@ -163,6 +163,7 @@ class RedisToolkit:
                 socket_timeout=timeout,
                 connection_timeout=timeout,
                 max_connections=1,
+                min_connections=0,
                 health_check_interval=0,
                 client_name="redis_toolkit-health",
             )
@@ -661,6 +662,15 @@ class RedisToolkit:
             self._subscriber.start()
         if self.health_checker is not None:
             self.health_checker.start()
+        if (
+            self.config is not None
+            and self.config.min_connections
+            and self.options.use_connection_pool
+        ):
+            try:
+                pool_manager.warm_up(self.config)
+            except RedisError as e:
+                raise wrap_redis_error(e, "connection pool warm-up", address=self._address) from e
         return self
 
     def __exit__(self, *exc_info: object) -> None:

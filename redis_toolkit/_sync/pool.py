@@ -163,6 +163,27 @@ class ConnectionPoolManager:
         # A client that creates its own pool disconnects it when it is closed.
         return SyncRedis(max_connections=config.max_connections, **_client_kwargs(config))
 
+    def warm_up(self, config: RedisConnectionConfig) -> int:
+        """Open connections until the shared pool of ``config`` holds ``min_connections``.
+
+        Returns how many were opened (about: idle ones are reused). The first requests then skip
+        the TCP and TLS handshakes.
+        """
+        pool = self.get_pool(config)
+        if pool is None or isinstance(pool, SyncRedisCluster):
+            return 0
+        before = len(getattr(pool, "_available_connections", ()))
+        # Holding min_connections at once takes the idle ones and opens the rest.
+        wanted = config.min_connections - len(getattr(pool, "_in_use_connections", ()))
+        held = []
+        try:
+            for _ in range(max(0, wanted)):
+                held.append(pool.get_connection())
+        finally:
+            for connection in held:
+                pool.release(connection)
+        return max(0, len(held) - before)
+
     def close_pool(self, config: RedisConnectionConfig) -> bool:
         """Disconnect and forget the pool of ``config`` (in this loop); True if one existed."""
         key = config.pool_key()

@@ -102,3 +102,14 @@ async def test_embedded_backend_shares_data_per_name(prefix: str) -> None:
     assert async_pool_manager.get_pool(first.config) is None
     for toolkit in (first, second, other):
         await toolkit.aclose()
+
+
+async def test_min_connections_are_opened_on_enter(redis_server: RedisServer) -> None:
+    config = RedisConnectionConfig(
+        host=redis_server.host, port=redis_server.port, min_connections=4, client_name="warm"
+    )
+    async with AsyncRedisToolkit(config=config):
+        stats = async_pool_manager.get_pool_stats()[f"{config.address} (warm)"]
+        assert stats["created_connections"] >= 4
+        assert stats["in_use_connections"] == 0
+    await async_pool_manager.close_all_pools()

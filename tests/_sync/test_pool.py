@@ -103,3 +103,14 @@ def test_embedded_backend_shares_data_per_name(prefix: str) -> None:
     assert pool_manager.get_pool(first.config) is None
     for toolkit in (first, second, other):
         toolkit.close()
+
+
+def test_min_connections_are_opened_on_enter(redis_server: RedisServer) -> None:
+    config = RedisConnectionConfig(
+        host=redis_server.host, port=redis_server.port, min_connections=4, client_name="warm"
+    )
+    with RedisToolkit(config=config):
+        stats = pool_manager.get_pool_stats()[f"{config.address} (warm)"]
+        assert stats["created_connections"] >= 4
+        assert stats["in_use_connections"] == 0
+    pool_manager.close_all_pools()
