@@ -13,6 +13,7 @@ from redis_toolkit import (
     ConnectionFailedError,
     RedisConnectionConfig,
     ValidationError,
+    async_pool_manager,
 )
 from tests.servers import RedisServer, free_port
 
@@ -82,3 +83,17 @@ async def test_redis_and_config_together_are_refused(redis_server: RedisServer) 
     config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
     with pytest.raises(ValueError, match="not both"):
         AsyncRedisToolkit(redis=object(), config=config)
+
+
+async def test_unix_socket_url(server_factory, tmp_path, prefix: str) -> None:
+    socket_path = tmp_path / "redis.sock"
+    server_factory(extra_args=["--unixsocket", str(socket_path), "--unixsocketperm", "700"])
+    toolkit = AsyncRedisToolkit.from_url(f"unix://{socket_path}?db=3")
+    try:
+        assert toolkit.config is not None and toolkit.config.unix_socket_path == str(socket_path)
+        await toolkit.setter(f"{prefix}over-socket", {"via": "unix"})
+        assert await toolkit.getter(f"{prefix}over-socket") == {"via": "unix"}
+        assert (await toolkit.client.info("keyspace")).get("db3", {}).get("keys") == 1
+    finally:
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()

@@ -14,6 +14,7 @@ from redis_toolkit import (
     ConnectionFailedError,
     RedisConnectionConfig,
     ValidationError,
+    pool_manager,
 )
 from tests.servers import RedisServer, free_port
 
@@ -83,3 +84,17 @@ def test_redis_and_config_together_are_refused(redis_server: RedisServer) -> Non
     config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
     with pytest.raises(ValueError, match="not both"):
         RedisToolkit(redis=object(), config=config)
+
+
+def test_unix_socket_url(server_factory, tmp_path, prefix: str) -> None:
+    socket_path = tmp_path / "redis.sock"
+    server_factory(extra_args=["--unixsocket", str(socket_path), "--unixsocketperm", "700"])
+    toolkit = RedisToolkit.from_url(f"unix://{socket_path}?db=3")
+    try:
+        assert toolkit.config is not None and toolkit.config.unix_socket_path == str(socket_path)
+        toolkit.setter(f"{prefix}over-socket", {"via": "unix"})
+        assert toolkit.getter(f"{prefix}over-socket") == {"via": "unix"}
+        assert (toolkit.client.info("keyspace")).get("db3", {}).get("keys") == 1
+    finally:
+        toolkit.close()
+        pool_manager.close_all_pools()
