@@ -146,6 +146,8 @@ class AsyncRedisToolkit:
             metrics=metrics,
             address=self._address,
         )
+        # Every Redis call of the toolkit goes through this: breaker, retries, metrics.
+        self._run = self._resilience.run
         self.health_checker: AsyncHealthChecker | None = None
         if (
             settings.health_check_enabled
@@ -218,10 +220,6 @@ class AsyncRedisToolkit:
             context = f"value at key {name!r} cannot be decoded"
             raise SerializationError.restate(e, context, data, key=name) from e
 
-    async def _run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Every Redis call of the toolkit: through breaker, retries and metrics."""
-        return await self._resilience.run(command, fn, *args, **kwargs)
-
     # -- values ------------------------------------------------------------------------------
 
     async def setter(
@@ -250,7 +248,7 @@ class AsyncRedisToolkit:
             raise ValidationError(
                 f"setter({name!r}): keep_ttl and ttl exclude each other", key=name
             )
-        extra = ttl_args(ttl, name)
+        extra: dict[str, Any] = ttl_args(ttl, name)
         data = self._encode(name, value, opts, self._serializer_for(opts))
         result = await self._run(
             "SET",

@@ -207,9 +207,8 @@ class AsyncResiliencePath:
         policy = self.retry.policy if self.retry is not None else None
         metrics = self.metrics
         attempt = 0
-        started = time.monotonic()
+        started = began = time.perf_counter()
         while True:
-            began = time.perf_counter()
             try:
                 result = await fn(*args, **kwargs)
             except (RedisError, RedisClusterException) as e:
@@ -220,7 +219,7 @@ class AsyncResiliencePath:
                     wait = policy.decide(
                         e,
                         attempt=attempt,
-                        elapsed=time.monotonic() - started,
+                        elapsed=time.perf_counter() - started,
                         command=command,
                         idempotent=idempotent,
                     )
@@ -234,6 +233,7 @@ class AsyncResiliencePath:
                     metrics.record_retry(command)
                 await AsyncRuntime.sleep(wait)
                 attempt += 1
+                began = time.perf_counter()
                 continue
             except BaseException as e:
                 if breaker is not None:

@@ -147,6 +147,8 @@ class RedisToolkit:
             metrics=metrics,
             address=self._address,
         )
+        # Every Redis call of the toolkit goes through this: breaker, retries, metrics.
+        self._run = self._resilience.run
         self.health_checker: HealthChecker | None = None
         if (
             settings.health_check_enabled
@@ -219,10 +221,6 @@ class RedisToolkit:
             context = f"value at key {name!r} cannot be decoded"
             raise SerializationError.restate(e, context, data, key=name) from e
 
-    def _run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Every Redis call of the toolkit: through breaker, retries and metrics."""
-        return self._resilience.run(command, fn, *args, **kwargs)
-
     # -- values ------------------------------------------------------------------------------
 
     def setter(
@@ -251,7 +249,7 @@ class RedisToolkit:
             raise ValidationError(
                 f"setter({name!r}): keep_ttl and ttl exclude each other", key=name
             )
-        extra = ttl_args(ttl, name)
+        extra: dict[str, Any] = ttl_args(ttl, name)
         data = self._encode(name, value, opts, self._serializer_for(opts))
         result = self._run(
             "SET",

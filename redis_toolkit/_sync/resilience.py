@@ -208,9 +208,8 @@ class ResiliencePath:
         policy = self.retry.policy if self.retry is not None else None
         metrics = self.metrics
         attempt = 0
-        started = time.monotonic()
+        started = began = time.perf_counter()
         while True:
-            began = time.perf_counter()
             try:
                 result = fn(*args, **kwargs)
             except (RedisError, RedisClusterException) as e:
@@ -221,7 +220,7 @@ class ResiliencePath:
                     wait = policy.decide(
                         e,
                         attempt=attempt,
-                        elapsed=time.monotonic() - started,
+                        elapsed=time.perf_counter() - started,
                         command=command,
                         idempotent=idempotent,
                     )
@@ -235,6 +234,7 @@ class ResiliencePath:
                     metrics.record_retry(command)
                 SyncRuntime.sleep(wait)
                 attempt += 1
+                began = time.perf_counter()
                 continue
             except BaseException as e:
                 if breaker is not None:
