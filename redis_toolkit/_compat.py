@@ -253,11 +253,14 @@ class _AsyncCoalescer:
     """Sends commands of concurrent tasks together, as one pipeline per round trip.
 
     A command issued while nothing is in flight goes out at once, on its own (no added latency
-    for a lone caller). Commands issued while others are in flight wait for the next round trip
-    and go together in a non-transactional pipeline: each command stays atomic by itself, and
-    one task's commands keep their order because a task awaits each before the next. This is
-    what lets many tasks outrun one thread: redis-py's per-command cost in asyncio is paid once
-    per pipeline instead of once per command.
+    for a lone caller). Commands issued while a round trip is in flight wait for it to end and
+    then go together in one non-transactional pipeline: each command stays atomic by itself,
+    and one task's commands keep their order because a task awaits each before the next. One
+    round trip is in flight at a time, so the commands of any number of tasks need one
+    connection. A caller cancelled while its command waits is dropped from the batch: its
+    command is never sent.
+    This is what lets many tasks outrun one thread: redis-py's per-command cost in asyncio is
+    paid once per pipeline instead of once per command.
     """
 
     def __init__(self, client: Any, max_batch: int = 512) -> None:
@@ -287,7 +290,8 @@ class _AsyncCoalescer:
                     self._kick()
             future = asyncio.get_running_loop().create_future()
             self._pending.append((name, args, kwargs, future))
-            self._kick()
+            if not self._in_flight:
+                self._kick()  # otherwise the round trip in flight sends these when it ends
             return await future
 
         return call
@@ -299,15 +303,17 @@ class _AsyncCoalescer:
     async def _flush(self) -> None:
         try:
             while self._pending:
-                batch = self._pending[: self._max_batch]
+                batch = [item for item in self._pending[: self._max_batch] if not item[3].done()]
                 del self._pending[: self._max_batch]
-                pipe = self._client.pipeline(transaction=False)
-                for name, args, kwargs, _ in batch:
-                    getattr(pipe, name)(*args, **kwargs)
+                if not batch:
+                    continue
                 self._in_flight += 1
                 try:
+                    pipe = self._client.pipeline(transaction=False)
+                    for name, args, kwargs, _ in batch:
+                        getattr(pipe, name)(*args, **kwargs)
                     results = await pipe.execute(raise_on_error=False)
-                except BaseException as e:  # the whole round trip failed: every caller hears it
+                except BaseException as e:  # the round trip failed: each of its callers hears it
                     for *_, future in batch:
                         if not future.done():
                             future.set_exception(e)
@@ -317,7 +323,7 @@ class _AsyncCoalescer:
                 finally:
                     self._in_flight -= 1
                 for (*_, future), result in zip(batch, results):
-                    if future.done():  # the caller was cancelled
+                    if future.done():  # the caller was cancelled while its command ran
                         continue
                     if isinstance(result, Exception):
                         future.set_exception(result)
@@ -350,12 +356,15 @@ class AsyncRuntime:
         return time.monotonic()
 
     @staticmethod
-    def loop_token() -> object:
-        """What async resources are bound to: the running event loop.
+    def loop_token() -> Any:
+        """What async resources are bound to: the running event loop (None outside one).
 
         Async connection pools are created per loop and never shared across loops.
         """
-        return asyncio.get_running_loop()
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None
 
     @staticmethod
     def spawn(fn: Callable[..., Awaitable[Any]], *args: Any, name: str) -> asyncio.Task[Any]:
@@ -465,7 +474,7 @@ class SyncRuntime:
         return time.monotonic()
 
     @staticmethod
-    def loop_token() -> object:
+    def loop_token() -> Any:
         """What sync resources are bound to: one process-wide token (sync pools are thread-safe)."""
         return _SYNC_TOKEN
 

@@ -5,6 +5,7 @@ Every check runs before anything is sent, and its error names the key and the li
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -49,9 +50,15 @@ def check_batch_size(total: int, count: int, opts: RedisOptions) -> None:
 def ttl_seconds(ttl: float | timedelta, key: str) -> float:
     """A TTL as positive seconds (``timedelta`` accepted)."""
     seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not seconds > 0
+        or not math.isfinite(seconds)
+    ):
         raise ValidationError(
-            f"ttl for key {key!r} must be a positive number of seconds, got {ttl!r}", key=key
+            f"ttl for key {key!r} must be a positive, finite number of seconds, got {ttl!r}",
+            key=key,
         )
     return float(seconds)
 

@@ -136,6 +136,26 @@ def wrap_redis_error(
     target = f" on key {key!r}" if key is not None else ""
     target += f" on channel {channel!r}" if channel is not None else ""
     where = f" ({address})" if address else ""
+    if isinstance(error, (rex.AuthenticationError, rex.AuthorizationError)):
+        return RedisToolkitError(
+            f"{operation}{target} failed{where}: authentication refused ({error}). Check the "
+            "username and password of the config.",
+            key=key,
+            channel=channel,
+        )
+    if isinstance(error, rex.MaxConnectionsError):
+        return ConnectionFailedError(
+            f"{operation}{target} failed{where}: the connection pool is exhausted ({error}). "
+            "Raise max_connections, or use fewer concurrent callers.",
+            key=key,
+            channel=channel,
+        )
+    if isinstance(error, rex.RedisClusterException) and "cannot be connected" in str(error):
+        return ConnectionFailedError(
+            f"{operation}{target} failed: no node of the cluster{where} answered: {error}",
+            key=key,
+            channel=channel,
+        )
     if isinstance(error, rex.TimeoutError):
         return OperationTimeoutError(
             f"{operation}{target} timed out{where}: {error}. The server did not answer within "
@@ -150,7 +170,7 @@ def wrap_redis_error(
             key=key,
             channel=channel,
         )
-    if isinstance(error, (rex.ClusterError, rex.ClusterDownError, rex.CrossSlotTransactionError)):
+    if isinstance(error, (rex.ClusterError, rex.RedisClusterException)):
         return ClusterConfigError(
             f"{operation}{target} failed in the cluster{where}: {error}", key=key
         )

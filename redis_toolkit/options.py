@@ -207,6 +207,14 @@ class RedisConnectionConfig:
         scheme = "rediss" if self.ssl else "redis"
         return f"{scheme}://{self.host}:{self.port}/{self.db}"
 
+    @property
+    def pool_size(self) -> int:
+        """``max_connections`` as redis-py needs it: ``None`` means unbounded, as in 0.4.
+
+        Passed explicitly because redis-py's own default for ``None`` changed (8.x: 100).
+        """
+        return self.max_connections if self.max_connections is not None else 2**31 - 1
+
     def cluster_nodes(self) -> list[tuple[str, int]]:
         """The startup nodes as ``(host, port)`` pairs (the host/port fields if none are given)."""
         if not self.startup_nodes:

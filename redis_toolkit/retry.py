@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import redis
 
 from ._compat import AsyncRuntime, SyncRuntime
+from .exceptions import ConnectionFailedError, OperationTimeoutError
 
 __all__ = ["simple_retry", "with_retry"]
 
@@ -26,7 +27,14 @@ logger = logging.getLogger("redis_toolkit.retry")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_DEFAULT_RETRYABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError)
+# The toolkit reports redis-py's connection errors and timeouts as its own errors: both kinds
+# are retried, so the decorators work around toolkit calls as well as raw redis-py calls.
+_DEFAULT_RETRYABLE: tuple[type[BaseException], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ConnectionFailedError,
+    OperationTimeoutError,
+)
 
 
 def _retrying(
@@ -119,12 +127,13 @@ def with_retry(
     max_attempts: int = 3,
     delay: float = 0.1,
     backoff_factor: float = 2,
-    exceptions: Any = (redis.RedisError,),
+    exceptions: Any = (redis.RedisError, ConnectionFailedError, OperationTimeoutError),
     on_retry: Callable[[BaseException, int], None] | None = None,
 ) -> Callable[[F], F]:
     """Retry up to ``max_attempts`` calls in all, waiting ``delay * backoff_factor**n`` between.
 
-    ``exceptions`` is a type or tuple of types to retry (0.4 default: any ``RedisError``);
+    ``exceptions`` is a type or tuple of types to retry (0.4 default: any ``RedisError``; the
+    toolkit's ``ConnectionFailedError`` and ``OperationTimeoutError`` are added);
     ``on_retry(error, attempt)`` is called before each wait. Works on sync and async functions.
     """
     retryable = _as_tuple(exceptions)

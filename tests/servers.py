@@ -121,12 +121,28 @@ class RedisServer:
                 raise RuntimeError(
                     f"redis-server on port {self.port} exited: {err}{self.log_tail()}"
                 )
-            if self.ping():
+            if self.ping() and self._is_ours():
                 return self
             time.sleep(0.02)
         raise TimeoutError(
             f"redis-server on port {self.port} not ready after {timeout}s{self.log_tail()}"
         )
+
+    def _is_ours(self) -> bool:
+        """The server answering on the port is the process started here, not another one's.
+
+        Ports are picked free but can be taken between the check and the start (other test
+        sessions run servers on this machine too): never test against a stranger.
+        """
+        with self.admin(socket_timeout=1) as c:
+            pid = int(c.info("server")["process_id"])
+        if self.process is not None and pid != self.process.pid:
+            self.process.kill()
+            raise RuntimeError(
+                f"port {self.port} answered from process {pid}, not the redis-server started "
+                f"here ({self.process.pid}): the port was taken in between; try again"
+            )
+        return True
 
     def log_tail(self, lines: int = 20) -> str:
         try:

@@ -95,3 +95,16 @@ async def test_with_retry_decorates_async_functions() -> None:
 
     assert await flaky() == 7
     assert len(calls) == 2
+
+
+def test_retry_decorators_also_retry_toolkit_connection_errors() -> None:
+    calls: list[int] = []
+
+    @redis_toolkit.with_retry(max_attempts=3, delay=0.001)
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise redis_toolkit.ConnectionFailedError("GET on key 'k' failed: cannot reach Redis")
+        return "ok"
+
+    assert flaky() == "ok" and len(calls) == 3

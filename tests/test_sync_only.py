@@ -42,3 +42,32 @@ def test_dropped_toolkit_stops_its_health_thread(redis_server: RedisServer) -> N
     gc.collect()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_no_second_listener_while_the_first_finishes_a_handler(
+    redis_server: RedisServer,
+) -> None:
+    import threading
+
+    from redis_toolkit import RedisToolkitError
+
+    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(channel: str, value: object) -> None:
+        entered.set()
+        release.wait(10)
+
+    with RedisToolkit(config=config) as toolkit:
+        toolkit.start_subscriber(["slow-channel"], slow)
+        toolkit.publisher("slow-channel", 1)
+        assert entered.wait(10)
+        listener = toolkit.subscriber
+        assert listener is not None
+        assert listener.stop(timeout=0.05) is False  # a thread cannot be interrupted
+        with pytest.raises(RedisToolkitError, match="still finishing"):
+            toolkit.start_subscriber()
+        release.set()
+        assert listener.stop() is True
+        assert toolkit.start_subscriber() is True  # now a new listener may start
+        toolkit.stop_subscriber()

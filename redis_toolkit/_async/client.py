@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from .._compat import AsyncRedisCluster, AsyncRuntime
 from .._validation import (
@@ -31,7 +31,7 @@ from ..resilience import RedisMetrics, RetryPolicy, RetryStrategy
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .pool import async_pool_manager
-from .pubsub import AsyncSubscriber
+from .pubsub import AsyncSubscriber, check_names
 from .resilience import (
     AsyncCircuitBreaker,
     AsyncHealthChecker,
@@ -45,6 +45,11 @@ logger = logging.getLogger("redis_toolkit.client")
 
 #: Keys per round trip in batch operations; each chunk is written atomically (MSET or MULTI).
 BATCH_CHUNK_SIZE = 1000
+
+# Commands whose first argument must never appear in an error message as if it were a key.
+_NOT_A_KEY = frozenset(
+    {"AUTH", "HELLO", "ACL", "CONFIG", "CLIENT", "MIGRATE", "SCRIPT", "FUNCTION", "MODULE"}
+)
 
 
 class AsyncRedisToolkit:
@@ -81,6 +86,16 @@ class AsyncRedisToolkit:
             self.config: RedisConnectionConfig | None = None
             self._client = redis
             self._owns_client = False
+            retry: Any = redis.get_retry() if hasattr(redis, "get_retry") else None
+            retries = retry.get_retries() if hasattr(retry, "get_retries") else 0
+            if retries:
+                logger.warning(
+                    "the redis-py client passed to %s retries %d times on its own, below the "
+                    "toolkit's policy (a timed-out INCR can run twice); create it with "
+                    "retry=Retry(NoBackoff(), 0) or pass a config instead",
+                    type(self).__name__,
+                    retries,
+                )
         else:
             self.config = config if config is not None else RedisConnectionConfig()
             self._client = async_pool_manager.create_client(
@@ -168,13 +183,16 @@ class AsyncRedisToolkit:
                 health_check_interval=0,
                 client_name="redis_toolkit-health",
             )
+            # A client of its own per toolkit (not the shared pool): two toolkits of one config
+            # must not compete for a one-connection pool and fail each other's checks.
             self.health_checker = AsyncHealthChecker(
-                async_pool_manager.create_client(check_config),
+                async_pool_manager.create_client(check_config, shared=False),
                 interval=interval,
                 breaker=self.circuit_breaker,
                 metrics=metrics,
                 timeout=timeout,
                 address=self._address,
+                owns_client=True,
             )
             if AsyncRuntime.can_spawn():
                 self.health_checker.start()
@@ -325,7 +343,11 @@ class AsyncRedisToolkit:
         if not args:
             raise ValidationError("execute_command needs a command name")
         command = str(args[0]).upper()
-        key = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+        # The second argument names the key in error messages, except where it is a secret
+        # or not a key at all (AUTH's password, CONFIG's parameter, ...).
+        key = None
+        if len(args) > 1 and isinstance(args[1], str) and command not in _NOT_A_KEY:
+            key = args[1]
         return await self._run(
             command, self._client.execute_command, *args, key=key, idempotent=idempotent
         )
@@ -427,10 +449,6 @@ class AsyncRedisToolkit:
 
     # -- pub/sub -----------------------------------------------------------------------------
 
-    def _check_channel(self, channel: Any) -> None:
-        if not isinstance(channel, str) or not channel:
-            raise ValidationError(f"channel must be a non-empty str, got {channel!r}")
-
     async def publisher(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
         """Publish ``data`` (any supported value, sent with its type) on ``channel``.
 
@@ -438,7 +456,7 @@ class AsyncRedisToolkit:
         disconnected at that moment never sees the message.
         """
         opts = self.options if options is None else options
-        self._check_channel(channel)
+        check_names([channel])
         try:
             payload = self._serializer_for(opts).dumps(data)
         except SerializationError as e:
@@ -465,8 +483,6 @@ class AsyncRedisToolkit:
         handler: Any,
         on_error: Any,
     ) -> AsyncSubscriber:
-        for name in [*(channels or []), *(patterns or [])]:
-            self._check_channel(name)
         return AsyncSubscriber(
             self._client,
             self._serializer,
@@ -552,7 +568,7 @@ class AsyncRedisToolkit:
         Starts the listener if needed; returns once Redis confirmed. False when dynamic
         subscriptions are disabled.
         """
-        self._check_channel(channel)
+        check_names([channel])
         if self._subscription_manager is None:
             logger.error("subscribe_dynamic(%r): dynamic subscriptions are disabled", channel)
             return False
@@ -630,7 +646,7 @@ class AsyncRedisToolkit:
         """PING the server; True when it answers, False (and a warning logged) when it does not."""
         try:
             return bool(await self._client.ping())
-        except RedisError as e:
+        except (RedisError, RedisClusterException) as e:
             logger.warning("health check of %s failed: %s", self._address, e)
             return False
 
@@ -652,23 +668,27 @@ class AsyncRedisToolkit:
 
     async def __aenter__(self) -> AsyncRedisToolkit:
         try:
+            await self._enter()
+        except BaseException:
+            await self.aclose()  # nothing started here keeps running after a failed enter
+            raise
+        return self
+
+    async def _enter(self) -> None:
+        try:
             await self._client.ping()
-        except RedisError as e:
+            if (
+                self.config is not None
+                and self.config.min_connections
+                and self.options.use_connection_pool
+            ):
+                await async_pool_manager.warm_up(self.config, self.options.max_connections)
+        except (RedisError, RedisClusterException) as e:
             raise wrap_redis_error(e, "PING", address=self._address) from e
         if self._subscriber is not None and not self._subscriber.running:
             await self._subscriber.start()
         if self.health_checker is not None:
             self.health_checker.start()
-        if (
-            self.config is not None
-            and self.config.min_connections
-            and self.options.use_connection_pool
-        ):
-            try:
-                await async_pool_manager.warm_up(self.config)
-            except RedisError as e:
-                raise wrap_redis_error(e, "connection pool warm-up", address=self._address) from e
-        return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

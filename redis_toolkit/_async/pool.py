@@ -3,8 +3,8 @@
 :class:`AsyncConnectionPoolManager` (singleton ``async_pool_manager``) keeps one redis-py pool per
 distinct :class:`~redis_toolkit.options.RedisConnectionConfig`: every field takes part in the
 key, so configs that differ in TLS, timeouts or limits never share a pool (a 0.4 bug). Async
-pools are bound to the event loop that created them and never shared across loops; a loop that
-is garbage-collected takes its pools with it.
+pools are bound to the event loop that created them and never shared across loops; the pools of
+a loop that was closed are forgotten when the next loop asks for one.
 
 Cluster configs get one shared cluster client per config (it owns a pool per node), and
 ``memory://`` configs an in-process fakeredis client.
@@ -20,6 +20,7 @@ from typing import Any
 
 from redis.backoff import NoBackoff
 from redis.cluster import LoadBalancingStrategy
+from redis.exceptions import RedisClusterException, RedisError
 
 from .._compat import (
     AsyncClusterNode,
@@ -29,7 +30,7 @@ from .._compat import (
     AsyncRetry,
     AsyncRuntime,
 )
-from ..exceptions import ClusterConfigError
+from ..exceptions import ClusterConfigError, RedisToolkitError, wrap_redis_error
 from ..options import RedisConnectionConfig
 
 __all__ = ["AsyncConnectionPoolManager", "async_pool_manager"]
@@ -87,8 +88,16 @@ class AsyncConnectionPoolManager:
 
     def _bucket(self) -> dict[tuple[Any, ...], Any]:
         token = AsyncRuntime.loop_token()
+        if token is None:
+            raise RedisToolkitError(
+                "async connection pools belong to an event loop: call this inside a running loop"
+            )
         bucket = self._pools.get(token)
         if bucket is None:
+            # A new loop: forget the pools of loops that were closed. Their connections hold
+            # their loop, so the weak keys alone would never let go (one pool per asyncio.run()).
+            for old in [t for t in self._pools if getattr(t, "is_closed", bool)()]:
+                del self._pools[old]
             bucket = self._pools.setdefault(token, {})
         return bucket
 
@@ -128,13 +137,17 @@ class AsyncConnectionPoolManager:
             return AsyncConnectionPoolManager._new_cluster(config)
         kwargs = _client_kwargs(config)
         # redis-py picks the connection class (TCP, TLS, unix socket) from these arguments.
-        return AsyncRedis(max_connections=config.max_connections, **kwargs).connection_pool
+        return AsyncRedis(max_connections=config.pool_size, **kwargs).connection_pool
 
     @staticmethod
     def _new_cluster(config: RedisConnectionConfig) -> Any:
         nodes = [AsyncClusterNode(host, port) for host, port in config.cluster_nodes()]
         try:
             return AsyncRedisCluster(startup_nodes=nodes, **_cluster_kwargs(config))
+        except (RedisError, RedisClusterException) as e:
+            # The sync client discovers the topology right here: no node answering is a
+            # connection failure, anything else a configuration problem.
+            raise wrap_redis_error(e, "creating the cluster client", address=config.address) from e
         except Exception as e:
             raise ClusterConfigError(
                 f"cannot create a cluster client for {config.address}: {e}"
@@ -155,19 +168,26 @@ class AsyncConnectionPoolManager:
         config = self._effective(config, max_connections)
         if config.is_embedded:
             return AsyncEmbedded.client(config.embedded_name or "default")
+        if AsyncRuntime.loop_token() is None:
+            # Created outside an event loop (a module-level async toolkit): no loop to share a
+            # pool in yet, so the client gets its own, bound to the loop that first uses it.
+            shared = False
         if config.cluster_mode:
             return self.get_pool(config) if shared else self._new_cluster(config)
         if shared:
             return AsyncRedis(connection_pool=self.get_pool(config))
         # A client that creates its own pool disconnects it when it is closed.
-        return AsyncRedis(max_connections=config.max_connections, **_client_kwargs(config))
+        return AsyncRedis(max_connections=config.pool_size, **_client_kwargs(config))
 
-    async def warm_up(self, config: RedisConnectionConfig) -> int:
+    async def warm_up(
+        self, config: RedisConnectionConfig, max_connections: int | None = None
+    ) -> int:
         """Open connections until the shared pool of ``config`` holds ``min_connections``.
 
         Returns how many were opened (about: idle ones are reused). The first requests then skip
         the TCP and TLS handshakes.
         """
+        config = self._effective(config, max_connections)
         pool = self.get_pool(config)
         if pool is None or isinstance(pool, AsyncRedisCluster):
             return 0
@@ -183,9 +203,11 @@ class AsyncConnectionPoolManager:
                 await pool.release(connection)
         return max(0, len(held) - before)
 
-    async def close_pool(self, config: RedisConnectionConfig) -> bool:
+    async def close_pool(
+        self, config: RedisConnectionConfig, max_connections: int | None = None
+    ) -> bool:
         """Disconnect and forget the pool of ``config`` (in this loop); True if one existed."""
-        key = config.pool_key()
+        key = self._effective(config, max_connections).pool_key()
         with self._lock:
             pool = self._bucket().pop(key, None)
         if pool is None:

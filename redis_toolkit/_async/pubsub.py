@@ -19,7 +19,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from .._compat import AsyncEvent, AsyncLock, AsyncQueue, AsyncRuntime, QueueEmpty
-from ..exceptions import RedisToolkitError, SerializationError, wrap_redis_error
+from ..exceptions import RedisToolkitError, SerializationError, ValidationError, wrap_redis_error
 from ..serialization import Serializer
 from ..subscription_manager import SubscriptionManager
 
@@ -28,6 +28,13 @@ __all__ = ["AsyncSubscriber"]
 logger = logging.getLogger("redis_toolkit.pubsub")
 
 _CONFIRMATIONS = {"subscribe", "psubscribe", "unsubscribe", "punsubscribe"}
+
+
+def check_names(names: Any) -> None:
+    """Refuse a channel or pattern that is not a non-empty str, before it reaches the listener."""
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"channel must be a non-empty str, got {name!r}", channel=None)
 
 
 def _text(value: Any) -> str:
@@ -71,6 +78,7 @@ class AsyncSubscriber:
         confirm_timeout: float = 5.0,
         address: str = "",
     ) -> None:
+        check_names([*(channels or []), *(patterns or [])])
         if handler is not None:
             AsyncRuntime.check_callable(handler, "message handler")
         if on_error is not None:
@@ -94,6 +102,7 @@ class AsyncSubscriber:
         self._requests: AsyncQueue[_Request] = AsyncQueue()
         self._waiting: list[_Request] = []
         self._unconfirmed: set[str] = set()
+        self._delay = reconnect_delay
         self._stop = AsyncEvent()
         self._connected = AsyncEvent()
         self._lock = AsyncLock()
@@ -130,6 +139,7 @@ class AsyncSubscriber:
         return list(self._patterns)
 
     def _wanted_channels(self) -> dict[str, None]:
+        # Copies: in the sync twin other threads change these while the listener reads them.
         wanted = dict(self._channels)
         if self._manager is not None:
             wanted.update(dict.fromkeys(self._manager.channels()))
@@ -155,12 +165,24 @@ class AsyncSubscriber:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start_nowait(self) -> None:
-        """Start the listener without waiting for Redis to confirm the subscriptions."""
+        """Start the listener without waiting for Redis to confirm the subscriptions.
+
+        Raises :class:`~redis_toolkit.exceptions.RedisToolkitError` while a listener that was
+        asked to stop is still finishing a handler: two listeners would share one state.
+        """
         if self.running:
             return
+        if not AsyncRuntime.finished(self._task):
+            raise RedisToolkitError(
+                f"the previous listener on {self._address} is still finishing a message handler; "
+                "call stop_subscriber() again (or wait) before starting a new one"
+            )
+        # Each loop gets its own stop event, so a stop always reaches the loop it was meant for.
         self._stop = AsyncEvent()
         self._connected.clear()
-        self._task = AsyncRuntime.spawn(self._run, name=f"redis_toolkit-subscriber-{id(self)}")
+        self._task = AsyncRuntime.spawn(
+            self._run, self._stop, name=f"redis_toolkit-subscriber-{id(self)}"
+        )
 
     async def start(self) -> bool:
         """Start the listener; return once every channel and pattern is subscribed in Redis.
@@ -184,16 +206,19 @@ class AsyncSubscriber:
             return True
         self._stop.set()
         finished = await AsyncRuntime.join(task, self._stop_timeout if timeout is None else timeout)
-        if not finished:
-            logger.warning("subscriber on %s did not stop within the timeout", self._address)
-        self._task = None
         self._connected.clear()
-        return finished
+        if not finished:
+            # Kept, so that start() can tell a listener that is still finishing its handler.
+            logger.warning("subscriber on %s did not stop within the timeout", self._address)
+            return False
+        self._task = None
+        return True
 
     # -- subscription changes ----------------------------------------------------------------
 
     async def subscribe(self, *channels: str) -> bool:
         """Add channels without restarting; True once Redis confirmed (or the listener is down)."""
+        check_names(channels)
         self._channels.update(dict.fromkeys(channels))
         return await self._request("subscribe", list(channels))
 
@@ -205,6 +230,7 @@ class AsyncSubscriber:
 
     async def psubscribe(self, *patterns: str) -> bool:
         """Add patterns without restarting; True once Redis confirmed."""
+        check_names(patterns)
         self._patterns.update(dict.fromkeys(patterns))
         return await self._request("psubscribe", list(patterns))
 
@@ -231,14 +257,13 @@ class AsyncSubscriber:
 
     # -- the listener loop -------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        delay = self._reconnect_delay
-        while not self._stop.is_set():
+    async def _run(self, stop: AsyncEvent) -> None:
+        self._delay = self._reconnect_delay
+        while not stop.is_set():
             pubsub = None
             try:
                 pubsub = self._client.pubsub(ignore_subscribe_messages=False)
-                await self._listen(pubsub)
-                delay = self._reconnect_delay
+                await self._listen(pubsub, stop)
             except Exception as e:
                 # Supervision: whatever broke the loop is reported, then it starts over.
                 self._connected.clear()
@@ -247,13 +272,13 @@ class AsyncSubscriber:
                     error: BaseException = wrap_redis_error(
                         e, "pub/sub listener", address=self._address
                     )
-                    what = f"connection lost; reconnecting in {delay:.2f}s"
+                    what = f"connection lost; reconnecting in {self._delay:.2f}s"
                 else:
                     error = e
-                    what = f"listener failed unexpectedly; restarting in {delay:.2f}s"
+                    what = f"listener failed unexpectedly; restarting in {self._delay:.2f}s"
                 await self._report(error, None, what)
-                await self._stop.wait(delay)
-                delay = min(delay * 2, self._max_reconnect_delay)
+                await stop.wait(self._delay)
+                self._delay = min(self._delay * 2, self._max_reconnect_delay)
             finally:
                 self._live_channels.clear()
                 self._live_patterns.clear()
@@ -261,22 +286,26 @@ class AsyncSubscriber:
                     await self._close(pubsub)
         self._release_waiters()
 
-    async def _listen(self, pubsub: Any) -> None:
+    async def _listen(self, pubsub: Any, stop: AsyncEvent) -> None:
+        # A new connection: nothing from the last one is still to be confirmed.
+        self._unconfirmed = set()
         await self._reconcile(pubsub)
+        self._delay = self._reconnect_delay  # connected again: the next outage starts afresh
         next_expiry_check = AsyncRuntime.monotonic() + self._check_interval()
-        while not self._stop.is_set():
+        while not stop.is_set():
             await self._apply_requests(pubsub)
             if pubsub.connection is None:
                 # Nothing subscribed yet: redis-py has no connection to read from.
                 self._mark_connected()
-                await self._stop.wait(self._poll_interval)
+                await stop.wait(self._poll_interval)
                 continue
             message = await pubsub.get_message(timeout=self._poll_interval)
             if message is not None:
                 await self._dispatch(message)
             if self._manager is not None and AsyncRuntime.monotonic() >= next_expiry_check:
                 next_expiry_check = AsyncRuntime.monotonic() + self._check_interval()
-                expired = [c for c in self._manager.expire_idle() if c not in self._channels]
+                static = dict(self._channels)
+                expired = [c for c in self._manager.expire_idle() if c not in static]
                 if expired:
                     logger.info("unsubscribing idle channels %s", expired)
                     await self._reconcile(pubsub)
@@ -289,8 +318,9 @@ class AsyncSubscriber:
         wanted = self._wanted_channels()
         add = [c for c in wanted if c not in self._live_channels]
         drop = [c for c in self._live_channels if c not in wanted]
-        add_p = [p for p in self._patterns if p not in self._live_patterns]
-        drop_p = [p for p in self._live_patterns if p not in self._patterns]
+        patterns = dict(self._patterns)
+        add_p = [p for p in patterns if p not in self._live_patterns]
+        drop_p = [p for p in self._live_patterns if p not in patterns]
         if add:
             await pubsub.subscribe(*add)
             self._live_channels.update(add)

@@ -24,6 +24,7 @@ from ..resilience import (
     RedisMetrics,
     RetryPolicy,
     RetryStrategy,
+    counts_as_failure,
 )
 
 __all__ = ["AsyncRetryHandler", "AsyncCircuitBreaker", "AsyncHealthChecker", "AsyncResiliencePath"]
@@ -229,21 +230,30 @@ class AsyncResiliencePath:
                     raise wrap_redis_error(
                         e, command, key=key, channel=channel, address=self.address
                     ) from e
-                if metrics is not None:
-                    metrics.record_retry(command)
-                await AsyncRuntime.sleep(wait)
-                attempt += 1
-                began = time.perf_counter()
-                continue
             except BaseException as e:
                 if breaker is not None:
                     breaker.record_failure(e, permit)  # does not count: frees a trial slot
                 raise
+            else:
+                if metrics is not None:
+                    metrics.record(command, time.perf_counter() - began, True)
+                if breaker is not None:
+                    breaker.record_success(permit)
+                return result
+            assert wait is not None
+            # Waiting happens outside the handlers above, so that a cancellation (or Ctrl-C)
+            # during the backoff still hands the permit back: a HALF_OPEN trial slot held by a
+            # cancelled call would otherwise stay taken forever.
             if metrics is not None:
-                metrics.record(command, time.perf_counter() - began, True)
-            if breaker is not None:
-                breaker.record_success(permit)
-            return result
+                metrics.record_retry(command)
+            try:
+                await AsyncRuntime.sleep(wait)
+            except BaseException as e:
+                if breaker is not None:
+                    breaker.record_failure(e, permit)
+                raise
+            attempt += 1
+            began = time.perf_counter()
 
 
 class AsyncHealthChecker:
@@ -266,6 +276,7 @@ class AsyncHealthChecker:
         timeout: float | None = None,
         on_error: Callable[[BaseException], Any] | None = None,
         address: str = "",
+        owns_client: bool = False,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"health check interval must be > 0 seconds, got {interval!r}")
@@ -277,6 +288,7 @@ class AsyncHealthChecker:
         self._timeout = timeout if timeout is not None else min(self.interval, 5.0)
         self._on_error = on_error
         self._address = address
+        self._owns_client = owns_client
         self._stop = AsyncEvent()
         self._task: Any = None
         self._healthy: bool | None = None
@@ -306,14 +318,19 @@ class AsyncHealthChecker:
             pass
 
     async def stop(self, timeout: float | None = None) -> bool:
-        """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout)."""
-        if self._task is None:
-            return True
-        self._stop.set()
-        finished = await AsyncRuntime.join(
-            self._task, timeout if timeout is not None else self._timeout + 1.0
-        )
-        self._task = None
+        """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout).
+
+        A client the checker owns (``owns_client=True``) is closed too.
+        """
+        finished = True
+        if self._task is not None:
+            self._stop.set()
+            finished = await AsyncRuntime.join(
+                self._task, timeout if timeout is not None else self._timeout + 1.0
+            )
+            self._task = None
+        if self._owns_client and finished:
+            await self._client.aclose()
         return finished
 
     async def check(self) -> bool:
@@ -321,7 +338,7 @@ class AsyncHealthChecker:
         began = time.perf_counter()
         try:
             await self._client.ping()
-        except (RedisError, OSError) as e:
+        except (RedisError, RedisClusterException, OSError) as e:
             self._record(False, time.perf_counter() - began, e)
             return False
         self._record(True, time.perf_counter() - began, None)
@@ -337,7 +354,9 @@ class AsyncHealthChecker:
             self._last_error = error
         if self._metrics is not None:
             self._metrics.record("HEALTH_CHECK", latency, ok, error)
-        if self._breaker is not None:
+        # A check that failed for a reason that is not the server's (the checker's own pool
+        # exhausted, say) must not push the breaker open.
+        if self._breaker is not None and (ok or error is None or counts_as_failure(error)):
             self._breaker.core.report_health(ok)
 
     async def _run(self) -> None:

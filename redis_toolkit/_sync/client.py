@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from .._compat import SyncRedisCluster, SyncRuntime
 from .._validation import (
@@ -32,7 +32,7 @@ from ..resilience import RedisMetrics, RetryPolicy, RetryStrategy
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .pool import pool_manager
-from .pubsub import Subscriber
+from .pubsub import Subscriber, check_names
 from .resilience import (
     CircuitBreaker,
     HealthChecker,
@@ -46,6 +46,11 @@ logger = logging.getLogger("redis_toolkit.client")
 
 #: Keys per round trip in batch operations; each chunk is written atomically (MSET or MULTI).
 BATCH_CHUNK_SIZE = 1000
+
+# Commands whose first argument must never appear in an error message as if it were a key.
+_NOT_A_KEY = frozenset(
+    {"AUTH", "HELLO", "ACL", "CONFIG", "CLIENT", "MIGRATE", "SCRIPT", "FUNCTION", "MODULE"}
+)
 
 
 class RedisToolkit:
@@ -82,6 +87,16 @@ class RedisToolkit:
             self.config: RedisConnectionConfig | None = None
             self._client = redis
             self._owns_client = False
+            retry: Any = redis.get_retry() if hasattr(redis, "get_retry") else None
+            retries = retry.get_retries() if hasattr(retry, "get_retries") else 0
+            if retries:
+                logger.warning(
+                    "the redis-py client passed to %s retries %d times on its own, below the "
+                    "toolkit's policy (a timed-out INCR can run twice); create it with "
+                    "retry=Retry(NoBackoff(), 0) or pass a config instead",
+                    type(self).__name__,
+                    retries,
+                )
         else:
             self.config = config if config is not None else RedisConnectionConfig()
             self._client = pool_manager.create_client(
@@ -169,13 +184,16 @@ class RedisToolkit:
                 health_check_interval=0,
                 client_name="redis_toolkit-health",
             )
+            # A client of its own per toolkit (not the shared pool): two toolkits of one config
+            # must not compete for a one-connection pool and fail each other's checks.
             self.health_checker = HealthChecker(
-                pool_manager.create_client(check_config),
+                pool_manager.create_client(check_config, shared=False),
                 interval=interval,
                 breaker=self.circuit_breaker,
                 metrics=metrics,
                 timeout=timeout,
                 address=self._address,
+                owns_client=True,
             )
             if SyncRuntime.can_spawn():
                 self.health_checker.start()
@@ -326,7 +344,11 @@ class RedisToolkit:
         if not args:
             raise ValidationError("execute_command needs a command name")
         command = str(args[0]).upper()
-        key = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+        # The second argument names the key in error messages, except where it is a secret
+        # or not a key at all (AUTH's password, CONFIG's parameter, ...).
+        key = None
+        if len(args) > 1 and isinstance(args[1], str) and command not in _NOT_A_KEY:
+            key = args[1]
         return self._run(
             command, self._client.execute_command, *args, key=key, idempotent=idempotent
         )
@@ -428,10 +450,6 @@ class RedisToolkit:
 
     # -- pub/sub -----------------------------------------------------------------------------
 
-    def _check_channel(self, channel: Any) -> None:
-        if not isinstance(channel, str) or not channel:
-            raise ValidationError(f"channel must be a non-empty str, got {channel!r}")
-
     def publisher(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
         """Publish ``data`` (any supported value, sent with its type) on ``channel``.
 
@@ -439,7 +457,7 @@ class RedisToolkit:
         disconnected at that moment never sees the message.
         """
         opts = self.options if options is None else options
-        self._check_channel(channel)
+        check_names([channel])
         try:
             payload = self._serializer_for(opts).dumps(data)
         except SerializationError as e:
@@ -466,8 +484,6 @@ class RedisToolkit:
         handler: Any,
         on_error: Any,
     ) -> Subscriber:
-        for name in [*(channels or []), *(patterns or [])]:
-            self._check_channel(name)
         return Subscriber(
             self._client,
             self._serializer,
@@ -553,7 +569,7 @@ class RedisToolkit:
         Starts the listener if needed; returns once Redis confirmed. False when dynamic
         subscriptions are disabled.
         """
-        self._check_channel(channel)
+        check_names([channel])
         if self._subscription_manager is None:
             logger.error("subscribe_dynamic(%r): dynamic subscriptions are disabled", channel)
             return False
@@ -631,7 +647,7 @@ class RedisToolkit:
         """PING the server; True when it answers, False (and a warning logged) when it does not."""
         try:
             return bool(self._client.ping())
-        except RedisError as e:
+        except (RedisError, RedisClusterException) as e:
             logger.warning("health check of %s failed: %s", self._address, e)
             return False
 
@@ -653,23 +669,27 @@ class RedisToolkit:
 
     def __enter__(self) -> RedisToolkit:
         try:
+            self._enter()
+        except BaseException:
+            self.close()  # nothing started here keeps running after a failed enter
+            raise
+        return self
+
+    def _enter(self) -> None:
+        try:
             self._client.ping()
-        except RedisError as e:
+            if (
+                self.config is not None
+                and self.config.min_connections
+                and self.options.use_connection_pool
+            ):
+                pool_manager.warm_up(self.config, self.options.max_connections)
+        except (RedisError, RedisClusterException) as e:
             raise wrap_redis_error(e, "PING", address=self._address) from e
         if self._subscriber is not None and not self._subscriber.running:
             self._subscriber.start()
         if self.health_checker is not None:
             self.health_checker.start()
-        if (
-            self.config is not None
-            and self.config.min_connections
-            and self.options.use_connection_pool
-        ):
-            try:
-                pool_manager.warm_up(self.config)
-            except RedisError as e:
-                raise wrap_redis_error(e, "connection pool warm-up", address=self._address) from e
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()

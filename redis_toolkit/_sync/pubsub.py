@@ -20,7 +20,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from .._compat import SyncEvent, SyncLock, SyncQueue, SyncRuntime, QueueEmpty
-from ..exceptions import RedisToolkitError, SerializationError, wrap_redis_error
+from ..exceptions import RedisToolkitError, SerializationError, ValidationError, wrap_redis_error
 from ..serialization import Serializer
 from ..subscription_manager import SubscriptionManager
 
@@ -29,6 +29,13 @@ __all__ = ["Subscriber"]
 logger = logging.getLogger("redis_toolkit.pubsub")
 
 _CONFIRMATIONS = {"subscribe", "psubscribe", "unsubscribe", "punsubscribe"}
+
+
+def check_names(names: Any) -> None:
+    """Refuse a channel or pattern that is not a non-empty str, before it reaches the listener."""
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"channel must be a non-empty str, got {name!r}", channel=None)
 
 
 def _text(value: Any) -> str:
@@ -72,6 +79,7 @@ class Subscriber:
         confirm_timeout: float = 5.0,
         address: str = "",
     ) -> None:
+        check_names([*(channels or []), *(patterns or [])])
         if handler is not None:
             SyncRuntime.check_callable(handler, "message handler")
         if on_error is not None:
@@ -95,6 +103,7 @@ class Subscriber:
         self._requests: SyncQueue[_Request] = SyncQueue()
         self._waiting: list[_Request] = []
         self._unconfirmed: set[str] = set()
+        self._delay = reconnect_delay
         self._stop = SyncEvent()
         self._connected = SyncEvent()
         self._lock = SyncLock()
@@ -131,6 +140,7 @@ class Subscriber:
         return list(self._patterns)
 
     def _wanted_channels(self) -> dict[str, None]:
+        # Copies: in the sync twin other threads change these while the listener reads them.
         wanted = dict(self._channels)
         if self._manager is not None:
             wanted.update(dict.fromkeys(self._manager.channels()))
@@ -156,12 +166,24 @@ class Subscriber:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start_nowait(self) -> None:
-        """Start the listener without waiting for Redis to confirm the subscriptions."""
+        """Start the listener without waiting for Redis to confirm the subscriptions.
+
+        Raises :class:`~redis_toolkit.exceptions.RedisToolkitError` while a listener that was
+        asked to stop is still finishing a handler: two listeners would share one state.
+        """
         if self.running:
             return
+        if not SyncRuntime.finished(self._task):
+            raise RedisToolkitError(
+                f"the previous listener on {self._address} is still finishing a message handler; "
+                "call stop_subscriber() again (or wait) before starting a new one"
+            )
+        # Each loop gets its own stop event, so a stop always reaches the loop it was meant for.
         self._stop = SyncEvent()
         self._connected.clear()
-        self._task = SyncRuntime.spawn(self._run, name=f"redis_toolkit-subscriber-{id(self)}")
+        self._task = SyncRuntime.spawn(
+            self._run, self._stop, name=f"redis_toolkit-subscriber-{id(self)}"
+        )
 
     def start(self) -> bool:
         """Start the listener; return once every channel and pattern is subscribed in Redis.
@@ -185,16 +207,19 @@ class Subscriber:
             return True
         self._stop.set()
         finished = SyncRuntime.join(task, self._stop_timeout if timeout is None else timeout)
-        if not finished:
-            logger.warning("subscriber on %s did not stop within the timeout", self._address)
-        self._task = None
         self._connected.clear()
-        return finished
+        if not finished:
+            # Kept, so that start() can tell a listener that is still finishing its handler.
+            logger.warning("subscriber on %s did not stop within the timeout", self._address)
+            return False
+        self._task = None
+        return True
 
     # -- subscription changes ----------------------------------------------------------------
 
     def subscribe(self, *channels: str) -> bool:
         """Add channels without restarting; True once Redis confirmed (or the listener is down)."""
+        check_names(channels)
         self._channels.update(dict.fromkeys(channels))
         return self._request("subscribe", list(channels))
 
@@ -206,6 +231,7 @@ class Subscriber:
 
     def psubscribe(self, *patterns: str) -> bool:
         """Add patterns without restarting; True once Redis confirmed."""
+        check_names(patterns)
         self._patterns.update(dict.fromkeys(patterns))
         return self._request("psubscribe", list(patterns))
 
@@ -232,14 +258,13 @@ class Subscriber:
 
     # -- the listener loop -------------------------------------------------------------------
 
-    def _run(self) -> None:
-        delay = self._reconnect_delay
-        while not self._stop.is_set():
+    def _run(self, stop: SyncEvent) -> None:
+        self._delay = self._reconnect_delay
+        while not stop.is_set():
             pubsub = None
             try:
                 pubsub = self._client.pubsub(ignore_subscribe_messages=False)
-                self._listen(pubsub)
-                delay = self._reconnect_delay
+                self._listen(pubsub, stop)
             except Exception as e:
                 # Supervision: whatever broke the loop is reported, then it starts over.
                 self._connected.clear()
@@ -248,13 +273,13 @@ class Subscriber:
                     error: BaseException = wrap_redis_error(
                         e, "pub/sub listener", address=self._address
                     )
-                    what = f"connection lost; reconnecting in {delay:.2f}s"
+                    what = f"connection lost; reconnecting in {self._delay:.2f}s"
                 else:
                     error = e
-                    what = f"listener failed unexpectedly; restarting in {delay:.2f}s"
+                    what = f"listener failed unexpectedly; restarting in {self._delay:.2f}s"
                 self._report(error, None, what)
-                self._stop.wait(delay)
-                delay = min(delay * 2, self._max_reconnect_delay)
+                stop.wait(self._delay)
+                self._delay = min(self._delay * 2, self._max_reconnect_delay)
             finally:
                 self._live_channels.clear()
                 self._live_patterns.clear()
@@ -262,22 +287,26 @@ class Subscriber:
                     self._close(pubsub)
         self._release_waiters()
 
-    def _listen(self, pubsub: Any) -> None:
+    def _listen(self, pubsub: Any, stop: SyncEvent) -> None:
+        # A new connection: nothing from the last one is still to be confirmed.
+        self._unconfirmed = set()
         self._reconcile(pubsub)
+        self._delay = self._reconnect_delay  # connected again: the next outage starts afresh
         next_expiry_check = SyncRuntime.monotonic() + self._check_interval()
-        while not self._stop.is_set():
+        while not stop.is_set():
             self._apply_requests(pubsub)
             if pubsub.connection is None:
                 # Nothing subscribed yet: redis-py has no connection to read from.
                 self._mark_connected()
-                self._stop.wait(self._poll_interval)
+                stop.wait(self._poll_interval)
                 continue
             message = pubsub.get_message(timeout=self._poll_interval)
             if message is not None:
                 self._dispatch(message)
             if self._manager is not None and SyncRuntime.monotonic() >= next_expiry_check:
                 next_expiry_check = SyncRuntime.monotonic() + self._check_interval()
-                expired = [c for c in self._manager.expire_idle() if c not in self._channels]
+                static = dict(self._channels)
+                expired = [c for c in self._manager.expire_idle() if c not in static]
                 if expired:
                     logger.info("unsubscribing idle channels %s", expired)
                     self._reconcile(pubsub)
@@ -290,8 +319,9 @@ class Subscriber:
         wanted = self._wanted_channels()
         add = [c for c in wanted if c not in self._live_channels]
         drop = [c for c in self._live_channels if c not in wanted]
-        add_p = [p for p in self._patterns if p not in self._live_patterns]
-        drop_p = [p for p in self._live_patterns if p not in self._patterns]
+        patterns = dict(self._patterns)
+        add_p = [p for p in patterns if p not in self._live_patterns]
+        drop_p = [p for p in self._live_patterns if p not in patterns]
         if add:
             pubsub.subscribe(*add)
             self._live_channels.update(add)

@@ -25,6 +25,7 @@ from ..resilience import (
     RedisMetrics,
     RetryPolicy,
     RetryStrategy,
+    counts_as_failure,
 )
 
 __all__ = ["RetryHandler", "CircuitBreaker", "HealthChecker", "ResiliencePath"]
@@ -230,21 +231,30 @@ class ResiliencePath:
                     raise wrap_redis_error(
                         e, command, key=key, channel=channel, address=self.address
                     ) from e
-                if metrics is not None:
-                    metrics.record_retry(command)
-                SyncRuntime.sleep(wait)
-                attempt += 1
-                began = time.perf_counter()
-                continue
             except BaseException as e:
                 if breaker is not None:
                     breaker.record_failure(e, permit)  # does not count: frees a trial slot
                 raise
+            else:
+                if metrics is not None:
+                    metrics.record(command, time.perf_counter() - began, True)
+                if breaker is not None:
+                    breaker.record_success(permit)
+                return result
+            assert wait is not None
+            # Waiting happens outside the handlers above, so that a cancellation (or Ctrl-C)
+            # during the backoff still hands the permit back: a HALF_OPEN trial slot held by a
+            # cancelled call would otherwise stay taken forever.
             if metrics is not None:
-                metrics.record(command, time.perf_counter() - began, True)
-            if breaker is not None:
-                breaker.record_success(permit)
-            return result
+                metrics.record_retry(command)
+            try:
+                SyncRuntime.sleep(wait)
+            except BaseException as e:
+                if breaker is not None:
+                    breaker.record_failure(e, permit)
+                raise
+            attempt += 1
+            began = time.perf_counter()
 
 
 class HealthChecker:
@@ -267,6 +277,7 @@ class HealthChecker:
         timeout: float | None = None,
         on_error: Callable[[BaseException], Any] | None = None,
         address: str = "",
+        owns_client: bool = False,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"health check interval must be > 0 seconds, got {interval!r}")
@@ -278,6 +289,7 @@ class HealthChecker:
         self._timeout = timeout if timeout is not None else min(self.interval, 5.0)
         self._on_error = on_error
         self._address = address
+        self._owns_client = owns_client
         self._stop = SyncEvent()
         self._task: Any = None
         self._healthy: bool | None = None
@@ -307,14 +319,19 @@ class HealthChecker:
             pass
 
     def stop(self, timeout: float | None = None) -> bool:
-        """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout)."""
-        if self._task is None:
-            return True
-        self._stop.set()
-        finished = SyncRuntime.join(
-            self._task, timeout if timeout is not None else self._timeout + 1.0
-        )
-        self._task = None
+        """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout).
+
+        A client the checker owns (``owns_client=True``) is closed too.
+        """
+        finished = True
+        if self._task is not None:
+            self._stop.set()
+            finished = SyncRuntime.join(
+                self._task, timeout if timeout is not None else self._timeout + 1.0
+            )
+            self._task = None
+        if self._owns_client and finished:
+            self._client.close()
         return finished
 
     def check(self) -> bool:
@@ -322,7 +339,7 @@ class HealthChecker:
         began = time.perf_counter()
         try:
             self._client.ping()
-        except (RedisError, OSError) as e:
+        except (RedisError, RedisClusterException, OSError) as e:
             self._record(False, time.perf_counter() - began, e)
             return False
         self._record(True, time.perf_counter() - began, None)
@@ -338,7 +355,9 @@ class HealthChecker:
             self._last_error = error
         if self._metrics is not None:
             self._metrics.record("HEALTH_CHECK", latency, ok, error)
-        if self._breaker is not None:
+        # A check that failed for a reason that is not the server's (the checker's own pool
+        # exhausted, say) must not push the breaker open.
+        if self._breaker is not None and (ok or error is None or counts_as_failure(error)):
             self._breaker.core.report_health(ok)
 
     def _run(self) -> None:

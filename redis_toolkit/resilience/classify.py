@@ -198,6 +198,11 @@ def _classify_redis(error: BaseException) -> ErrorKind:
         return ErrorKind.NOT_SENT
     if isinstance(error, rex.SlotNotCoveredError):
         return ErrorKind.NOT_SENT
+    if isinstance(error, rex.RedisClusterException) and str(error).startswith(
+        "Redis Cluster cannot be connected"
+    ):
+        # Raised while (re)discovering the topology when no node answered: nothing was sent.
+        return ErrorKind.NOT_SENT
     return ErrorKind.NOT_RETRYABLE
 
 

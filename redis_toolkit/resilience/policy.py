@@ -149,7 +149,8 @@ class RetryPolicy:
     ) -> RetryPolicy:
         """The policy equivalent to the 0.4 ``RedisOptions`` retry fields.
 
-        ``retry_attempts`` is the number of retries, ``retry_delay`` the first wait and
+        ``retry_attempts`` is the number of retries here (0.4's option counted attempts in all:
+        the toolkit passes ``retry_attempts - 1``), ``retry_delay`` the first wait and
         ``retry_backoff`` the exponential factor: the ``n``-th retry waits ``retry_delay *
         retry_backoff**n`` exactly as before (no jitter). New: waits are capped at
         ``max(10.0, retry_delay)`` seconds. ``overrides`` set any other field.

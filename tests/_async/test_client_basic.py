@@ -12,6 +12,7 @@ from redis_toolkit import (
     AsyncRedisToolkit,
     ConnectionFailedError,
     RedisConnectionConfig,
+    RedisToolkitError,
     ValidationError,
     async_pool_manager,
 )
@@ -97,3 +98,20 @@ async def test_unix_socket_url(server_factory, tmp_path, prefix: str) -> None:
     finally:
         await toolkit.aclose()
         await async_pool_manager.close_all_pools()
+
+
+async def test_execute_command_never_names_a_password_as_a_key(
+    atoolkit_server: AsyncRedisToolkit,
+) -> None:
+    with pytest.raises(RedisToolkitError) as info:
+        await atoolkit_server.execute_command("AUTH", "s3cret-pw")
+    assert "s3cret-pw" not in str(info.value)
+    assert info.value.key is None
+
+
+async def test_execute_command_runs_raw_commands(
+    atoolkit_server: AsyncRedisToolkit, prefix: str
+) -> None:
+    assert await atoolkit_server.execute_command("INCRBY", f"{prefix}n", 5) == 5
+    assert await atoolkit_server.execute_command("GET", f"{prefix}n") == b"5"
+    assert atoolkit_server.get_metrics()["commands"]["INCRBY"]["total"] == 1

@@ -88,6 +88,23 @@ async def test_bad_channel_and_payload_are_refused(atoolkit: AsyncRedisToolkit) 
         await atoolkit.publisher("c", "x" * 200, options=RedisOptions(max_value_size=100))
 
 
+async def test_a_bad_channel_is_refused_before_it_reaches_a_running_listener(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    inbox = Inbox()
+    channel = f"{prefix}good"
+    await atoolkit.start_subscriber([channel], inbox.handler)
+    for bad in (None, "", 42):
+        with pytest.raises(ValidationError, match="channel"):
+            await atoolkit.start_subscriber([bad])  # type: ignore[list-item]
+        with pytest.raises(ValidationError, match="channel"):
+            await atoolkit.start_subscriber(patterns=[bad])  # type: ignore[list-item]
+    assert await atoolkit.publisher(channel, "still listening") == 1
+    await inbox.wait_for(1)
+    assert atoolkit.subscriber is not None and atoolkit.subscriber.reconnects == 0
+    await atoolkit.stop_subscriber()
+
+
 async def test_patterns_learn_the_real_channel(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
     inbox = Inbox()
     assert await atoolkit.start_subscriber(handler=inbox.handler, patterns=[f"{prefix}user:*"])
@@ -223,6 +240,9 @@ async def test_idle_dynamic_channel_expires_and_can_be_resubscribed(
         return channel in toolkit.get_expired_channels() and await numsub(toolkit, channel) == 0
 
     await poll_until(expired, what="idle expiry")
+    manager = toolkit.subscription_manager
+    assert manager is not None
+    manager.expire_minutes = 5.0  # so that it cannot expire again before the publish below
     assert await toolkit.resubscribe_channel(channel) is True
     assert await numsub(toolkit, channel) == 1
     await toolkit.publisher(channel, "back")

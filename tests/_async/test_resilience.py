@@ -18,6 +18,7 @@ from redis_toolkit import (
     CircuitState,
     ConnectionFailedError,
     OperationTimeoutError,
+    RedisConnectionConfig,
     RedisToolkitError,
     RetryStrategy,
     async_pool_manager,
@@ -208,3 +209,50 @@ async def test_retry_handler_strategies_and_breaker_on_a_real_server(
             await breaker.execute(lambda: handler.execute(client.ping, command="PING"))
     finally:
         await close(toolkit)
+
+
+async def test_toolkits_sharing_a_config_do_not_fail_each_others_health_checks(
+    server_factory: Callable[..., RedisServer],
+) -> None:
+    server = server_factory()
+    first = make_toolkit(server, health_check_interval=0.05, failure_threshold=2)
+    second = make_toolkit(server, health_check_interval=0.05, failure_threshold=2)
+    try:
+        checkers = [t.health_checker for t in (first, second)]
+        assert all(c is not None for c in checkers)
+        for checker in checkers:
+            assert checker is not None
+            checker.start()
+        await poll_until(
+            lambda: all(c is not None and c.status()["checks"] >= 10 for c in checkers),
+            what="ten checks each",
+        )
+        for toolkit in (first, second):
+            status = toolkit.get_health_status()
+            assert status["state"] == "closed", status
+            assert status["consecutive_failures"] == 0
+    finally:
+        await close(first)
+        await close(second)
+
+
+async def test_an_unreachable_cluster_is_a_connection_failure() -> None:
+    """Sync discovers the topology when the client is made, async on first use: either way the
+    caller gets a ConnectionFailedError (not a raw redis-py RedisClusterException)."""
+    from tests.servers import free_port
+
+    config = RedisConnectionConfig(
+        cluster_mode=True,
+        startup_nodes=[("127.0.0.1", free_port())],
+        connection_timeout=0.5,
+        max_retries=0,
+        health_check_enabled=False,
+    )
+    toolkit = None
+    try:
+        with pytest.raises(ConnectionFailedError, match="cluster"):
+            toolkit = AsyncRedisToolkit(config=config)
+            await toolkit.getter("k")
+    finally:
+        if toolkit is not None:
+            await close(toolkit)

@@ -70,7 +70,7 @@ async def test_fractional_ttl_expires(atoolkit_server: AsyncRedisToolkit, prefix
     assert await atoolkit_server.getter(key, default="gone") == "gone"
 
 
-@pytest.mark.parametrize("ttl", [0, -1, "10", True])
+@pytest.mark.parametrize("ttl", [0, -1, "10", True, float("inf"), float("nan")])
 async def test_bad_ttl_is_refused_before_writing(
     atoolkit: AsyncRedisToolkit, prefix: str, ttl: object
 ) -> None:

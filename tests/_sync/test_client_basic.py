@@ -13,6 +13,7 @@ from redis_toolkit import (
     RedisToolkit,
     ConnectionFailedError,
     RedisConnectionConfig,
+    RedisToolkitError,
     ValidationError,
     pool_manager,
 )
@@ -98,3 +99,20 @@ def test_unix_socket_url(server_factory, tmp_path, prefix: str) -> None:
     finally:
         toolkit.close()
         pool_manager.close_all_pools()
+
+
+def test_execute_command_never_names_a_password_as_a_key(
+    toolkit_server: RedisToolkit,
+) -> None:
+    with pytest.raises(RedisToolkitError) as info:
+        toolkit_server.execute_command("AUTH", "s3cret-pw")
+    assert "s3cret-pw" not in str(info.value)
+    assert info.value.key is None
+
+
+def test_execute_command_runs_raw_commands(
+    toolkit_server: RedisToolkit, prefix: str
+) -> None:
+    assert toolkit_server.execute_command("INCRBY", f"{prefix}n", 5) == 5
+    assert toolkit_server.execute_command("GET", f"{prefix}n") == b"5"
+    assert toolkit_server.get_metrics()["commands"]["INCRBY"]["total"] == 1

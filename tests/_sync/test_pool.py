@@ -114,3 +114,15 @@ def test_min_connections_are_opened_on_enter(redis_server: RedisServer) -> None:
         assert stats["created_connections"] >= 4
         assert stats["in_use_connections"] == 0
     pool_manager.close_all_pools()
+
+
+def test_warm_up_fills_the_pool_the_toolkit_uses(redis_server: RedisServer) -> None:
+    config = RedisConnectionConfig(
+        host=redis_server.host, port=redis_server.port, min_connections=3
+    )
+    options = RedisOptions(max_connections=20)  # 0.4's pool-size option overrides the config's
+    with RedisToolkit(config=config, options=options) as toolkit:
+        pool = toolkit.client.connection_pool
+        assert pool.max_connections == 20
+        assert len(pool._available_connections) + len(pool._in_use_connections) >= 3
+    pool_manager.close_all_pools()

@@ -89,6 +89,23 @@ def test_bad_channel_and_payload_are_refused(toolkit: RedisToolkit) -> None:
         toolkit.publisher("c", "x" * 200, options=RedisOptions(max_value_size=100))
 
 
+def test_a_bad_channel_is_refused_before_it_reaches_a_running_listener(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    inbox = Inbox()
+    channel = f"{prefix}good"
+    toolkit.start_subscriber([channel], inbox.handler)
+    for bad in (None, "", 42):
+        with pytest.raises(ValidationError, match="channel"):
+            toolkit.start_subscriber([bad])  # type: ignore[list-item]
+        with pytest.raises(ValidationError, match="channel"):
+            toolkit.start_subscriber(patterns=[bad])  # type: ignore[list-item]
+    assert toolkit.publisher(channel, "still listening") == 1
+    inbox.wait_for(1)
+    assert toolkit.subscriber is not None and toolkit.subscriber.reconnects == 0
+    toolkit.stop_subscriber()
+
+
 def test_patterns_learn_the_real_channel(toolkit: RedisToolkit, prefix: str) -> None:
     inbox = Inbox()
     assert toolkit.start_subscriber(handler=inbox.handler, patterns=[f"{prefix}user:*"])
@@ -224,6 +241,9 @@ def test_idle_dynamic_channel_expires_and_can_be_resubscribed(
         return channel in toolkit.get_expired_channels() and numsub(toolkit, channel) == 0
 
     poll_until(expired, what="idle expiry")
+    manager = toolkit.subscription_manager
+    assert manager is not None
+    manager.expire_minutes = 5.0  # so that it cannot expire again before the publish below
     assert toolkit.resubscribe_channel(channel) is True
     assert numsub(toolkit, channel) == 1
     toolkit.publisher(channel, "back")

@@ -71,7 +71,7 @@ def test_fractional_ttl_expires(toolkit_server: RedisToolkit, prefix: str) -> No
     assert toolkit_server.getter(key, default="gone") == "gone"
 
 
-@pytest.mark.parametrize("ttl", [0, -1, "10", True])
+@pytest.mark.parametrize("ttl", [0, -1, "10", True, float("inf"), float("nan")])
 def test_bad_ttl_is_refused_before_writing(
     toolkit: RedisToolkit, prefix: str, ttl: object
 ) -> None:

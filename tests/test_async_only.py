@@ -1,0 +1,127 @@
+"""What only the async API can show: cancellation, loops, toolkits made outside a loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from redis_toolkit import (
+    AsyncRedisToolkit,
+    CircuitState,
+    ConnectionFailedError,
+    RedisConnectionConfig,
+    async_pool_manager,
+)
+from tests.servers import RedisServer
+
+
+async def test_a_cancelled_trial_call_hands_its_half_open_slot_back(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory()
+    toolkit = AsyncRedisToolkit.from_url(
+        server.url,
+        failure_threshold=1,
+        recovery_timeout=0.05,
+        health_check_enabled=False,
+        max_retries=3,
+        retry_delay=5.0,  # the trial call will sit in its backoff when it is cancelled
+        retry_jitter=False,
+        connection_timeout=0.5,
+    )
+    breaker = toolkit.circuit_breaker
+    assert breaker is not None
+    try:
+        server.stop()
+        breaker.core.report_health(False)  # a failed check opens it (threshold 1)
+        assert breaker.core.snapshot()["state"] == "open"
+        deadline = asyncio.get_running_loop().time() + 5
+        while breaker.state is not CircuitState.HALF_OPEN:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+        # The trial: connection refused (safe to retry), then cancelled during the 5 s wait.
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(toolkit.getter(f"{prefix}k"), 0.3)
+        assert breaker.core.snapshot()["half_open_in_flight"] == 0
+        server.start()
+        assert await toolkit.setter(f"{prefix}k", "back") is True  # a new trial got through
+        assert breaker.state is CircuitState.CLOSED
+    finally:
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()
+
+
+async def test_a_queued_command_whose_caller_was_cancelled_is_never_sent(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory()
+    toolkit = AsyncRedisToolkit.from_url(server.url, socket_timeout=5.0)
+    lock = f"{prefix}lock"
+    try:
+        stall = server.debug_sleep(0.5)
+        in_flight = asyncio.ensure_future(toolkit.getter(f"{prefix}other"))  # goes out directly
+        await asyncio.sleep(0.05)
+        # Queued behind the stalled call, then abandoned: a lock nobody would ever hold.
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(toolkit.setter(lock, "me", nx=True, ttl=30), 0.05)
+        assert await in_flight is None
+        stall.join(5)
+        assert await toolkit.exists(lock) is False
+    finally:
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()
+
+
+def test_an_async_toolkit_can_be_created_outside_an_event_loop(
+    redis_server: RedisServer, prefix: str
+) -> None:
+    toolkit = AsyncRedisToolkit(
+        config=RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    )  # e.g. at module level, before the web framework starts its loop
+
+    async def use() -> object:
+        async with toolkit:
+            await toolkit.setter(f"{prefix}k", {"made": "outside"})
+            value = await toolkit.getter(f"{prefix}k")
+            await toolkit.deleter(f"{prefix}k")
+            return value
+
+    assert asyncio.run(use()) == {"made": "outside"}
+
+
+def test_pools_of_closed_loops_are_forgotten(redis_server: RedisServer) -> None:
+    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+
+    async def use() -> None:
+        async with AsyncRedisToolkit(config=config) as toolkit:
+            await toolkit.health_check()
+
+    for _ in range(5):
+        asyncio.run(use())
+    assert len(async_pool_manager._pools) <= 1  # only the last loop's pools remain
+
+
+async def test_an_unreachable_cluster_counts_against_the_breaker() -> None:
+    from tests.servers import free_port
+
+    toolkit = AsyncRedisToolkit(
+        config=RedisConnectionConfig(
+            cluster_mode=True,
+            startup_nodes=[("127.0.0.1", free_port())],
+            connection_timeout=0.5,
+            max_retries=0,
+            health_check_enabled=False,
+        )
+    )
+    try:
+        with pytest.raises(ConnectionFailedError):
+            await toolkit.getter("k")
+        assert toolkit.get_metrics()["failed_operations"] == 1
+        assert toolkit.circuit_breaker is not None
+        assert toolkit.circuit_breaker.core.failures == 1
+        assert await toolkit.health_check() is False
+    finally:
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()
