@@ -1,4 +1,5 @@
-"""AsyncSubscriber: a supervised pub/sub listener (a task here; a thread in the sync twin).
+"""The supervised pub/sub listener: ``AsyncSubscriber`` runs as an asyncio task, ``Subscriber``
+(the generated sync copy) as a daemon thread.
 
 One background loop owns the pub/sub connection. It reads messages with a poll timeout,
 decodes them with the toolkit serializer and hands ``(channel, value)`` to the handler. It

@@ -2,7 +2,8 @@
 
 The decisions are pure (``redis_toolkit.resilience``: RetryPolicy, CircuitBreakerState,
 RedisMetrics); this module runs operations through them, written once for async and generated
-for sync. Every toolkit operation goes through :class:`AsyncResiliencePath`: the breaker first
+for sync. Every toolkit operation goes through the resilience path (``AsyncResiliencePath``;
+``ResiliencePath`` in the sync copy): the breaker first
 (an OPEN breaker refuses at once, before any socket is touched), then the retry loop, with each
 attempt timed into the metrics.
 """
@@ -38,7 +39,7 @@ class AsyncRetryHandler:
     Errors raised before the command reached the server (connection refused, LOADING,
     CLUSTERDOWN, ...) are always retried; timeouts and broken connections only for idempotent
     commands (``command`` looked up in ``IDEMPOTENT_COMMANDS``), or when ``idempotent=True``
-    is passed. ``await handler.execute(lambda: client.get("k"), command="GET")``.
+    is passed. ``handler.execute(lambda: client.get("k"), command="GET")`` (awaited in async).
     """
 
     def __init__(
@@ -104,7 +105,7 @@ class AsyncCircuitBreaker:
     OPEN refuses every call at once with :class:`~redis_toolkit.exceptions.CircuitOpenError`
     (``retry_after`` seconds), without a network round trip. After ``recovery_timeout`` it turns
     HALF_OPEN and lets ``half_open_max_calls`` trial calls through: a success closes it, a
-    failure opens it again. ``await breaker.execute(operation)``.
+    failure opens it again. ``breaker.execute(operation)`` (awaited in async).
     """
 
     def __init__(
@@ -198,7 +199,7 @@ class AsyncResiliencePath:
         idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
-        """``await fn(*args, **kwargs)`` through the breaker and the retry policy.
+        """``fn(*args, **kwargs)`` (awaited in async) through the breaker and the retry policy.
 
         A redis-py error that ends the operation is raised as the toolkit error naming
         ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
@@ -259,7 +260,8 @@ class AsyncResiliencePath:
 class AsyncHealthChecker:
     """PING the server every ``interval`` seconds in the background; feed the breaker and metrics.
 
-    ``start()`` spawns the loop (a task here, a daemon thread in the sync twin); ``stop()`` ends
+    ``start()`` spawns the loop (an asyncio task in the async API, a daemon thread in the sync
+    one); ``stop()`` ends
     it within one PING timeout. A failed check counts against the breaker while it is CLOSED; a
     good check while it is OPEN lets it try HALF_OPEN at once instead of waiting out
     ``recovery_timeout``. ``on_error(error)`` and the logger hear about failed checks.

@@ -1,7 +1,8 @@
 # Generated from redis_toolkit/_async/__init__.py by tools/run_unasync.py. DO NOT EDIT.
-"""The async implementation: the single source of truth for every module that does I/O.
+"""The modules that do I/O, written once for asyncio in ``redis_toolkit/_async``.
 
-``redis_toolkit/_sync`` is generated from this package by ``tools/run_unasync.py``.
+``redis_toolkit/_async`` is the source of truth; ``redis_toolkit/_sync`` is the sync copy that
+``tools/run_unasync.py`` generates from it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 # Generated from redis_toolkit/_async/client.py by tools/run_unasync.py. DO NOT EDIT.
-"""AsyncRedisToolkit: typed values over redis-py (the sync RedisToolkit is generated from it)."""
+"""The toolkit client: typed values, batches, pub/sub and resilience over redis-py.
+
+``AsyncRedisToolkit`` in ``redis_toolkit/_async``; ``RedisToolkit`` in the generated sync copy.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +57,7 @@ _NOT_A_KEY = frozenset(
 
 
 class RedisToolkit:
-    """Typed values and batches over one Redis connection config (the async API).
+    """Typed values, batches and pub/sub over one Redis connection config.
 
     Constructor as in redis-toolkit 0.4: pass an existing redis-py client as ``redis`` *or* a
     :class:`RedisConnectionConfig` as ``config`` (neither: ``localhost:6379``), and optionally
@@ -337,7 +340,8 @@ class RedisToolkit:
     def execute_command(self, *args: Any, idempotent: bool | None = None) -> Any:
         """Run a raw Redis command through the toolkit's breaker, retries and metrics.
 
-        ``await toolkit.execute_command("INCR", "hits")``. The reply is redis-py's, not
+        ``toolkit.execute_command("INCR", "hits")`` (awaited in the async API). The reply is
+        redis-py's, not
         deserialized. After a timeout the command is retried only if it is idempotent (known
         by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
         """

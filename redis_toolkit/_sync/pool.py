@@ -1,11 +1,11 @@
 # Generated from redis_toolkit/_async/pool.py by tools/run_unasync.py. DO NOT EDIT.
 """Connection pools shared by configs that are really the same.
 
-:class:`AsyncConnectionPoolManager` (singleton ``async_pool_manager``) keeps one redis-py pool per
-distinct :class:`~redis_toolkit.options.RedisConnectionConfig`: every field takes part in the
-key, so configs that differ in TLS, timeouts or limits never share a pool (a 0.4 bug). Async
-pools are bound to the event loop that created them and never shared across loops; the pools of
-a loop that was closed are forgotten when the next loop asks for one.
+The pool manager (``async_pool_manager``; ``pool_manager`` in the sync API) keeps one redis-py
+pool per distinct :class:`~redis_toolkit.options.RedisConnectionConfig`: every field takes part
+in the key, so configs that differ in TLS, timeouts or limits never share a pool (a 0.4 bug).
+Async pools are bound to the event loop that created them and never shared across loops; the
+pools of a loop that was closed are forgotten when the next loop asks for one.
 
 Cluster configs get one shared cluster client per config (it owns a pool per node), and
 ``memory://`` configs an in-process fakeredis client.
