@@ -729,27 +729,25 @@ def _scan_into(obj: Any, depth: int, max_depth: int) -> bool:
         for key, item in obj.items():
             if type(key) in _CONTAINERS:  # tuple or frozenset keys
                 _scan_into(key, depth + 1, max_depth)
-            t = type(item)
-            if t in _SCAN_TYPES:
-                if t in _CONTAINERS:
-                    found = _scan_into(item, depth + 1, max_depth) or found
-                elif t is bytearray:
-                    found = True
-                else:
-                    raise _unsupported(item, "msgpack")
+            found = _scan_child(item, depth, max_depth) or found
         return found
     if len(obj) > 8 and _SCAN_TYPES.isdisjoint(set(map(type, obj))):
         return False
     for item in obj:
-        t = type(item)
-        if t in _SCAN_TYPES:
-            if t in _CONTAINERS:
-                found = _scan_into(item, depth + 1, max_depth) or found
-            elif t is bytearray:
-                found = True
-            else:
-                raise _unsupported(item, "msgpack")
+        found = _scan_child(item, depth, max_depth) or found
     return found
+
+
+def _scan_child(item: Any, depth: int, max_depth: int) -> bool:
+    """One element of a container at ``depth``: True if it is or holds a bytearray."""
+    t = type(item)
+    if t not in _SCAN_TYPES:
+        return False
+    if t in _CONTAINERS:
+        return _scan_into(item, depth + 1, max_depth)
+    if t is bytearray:
+        return True
+    raise _unsupported(item, "msgpack")
 
 
 def _convert(value: Any, bigints: bool) -> Any:
