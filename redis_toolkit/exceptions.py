@@ -163,6 +163,15 @@ def wrap_redis_error(
             key=key,
             channel=channel,
         )
+    text = str(error)
+    if isinstance(error, rex.ConnectionError) and ("SSL" in text or "certificate" in text):
+        return ConnectionFailedError(
+            f"{operation}{target} failed{where}: the TLS handshake failed: {error}. Check "
+            "ssl_ca_certs (the server's CA), ssl_certfile/ssl_keyfile (if the server requires a "
+            "client certificate) and ssl_cert_reqs.",
+            key=key,
+            channel=channel,
+        )
     if isinstance(error, (rex.ConnectionError, rex.BusyLoadingError)):
         return ConnectionFailedError(
             f"{operation}{target} failed: cannot reach Redis{where}: {error}. Check that the "

@@ -17,6 +17,8 @@ from .exceptions import ValidationError
 
 __all__ = ["RedisConnectionConfig", "RedisConfig", "RedisOptions", "DEFAULT_OPTIONS"]
 
+logger = logging.getLogger("redis_toolkit.options")
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SSL_CERT_REQS = ("none", "optional", "required")
 _SCHEMES = ("redis", "rediss", "unix", "memory")
@@ -80,7 +82,8 @@ class RedisConnectionConfig:
       ``metrics_enabled``.
 
     Timeouts default to 5 s to connect and no read timeout (0.4's behaviour: blocking commands
-    such as BLPOP keep working); set ``socket_timeout`` in production.
+    such as BLPOP keep working); set ``socket_timeout`` in production, and always with TLS: the
+    sync client's TLS handshake runs under ``socket_timeout``, not the connect timeout.
     """
 
     host: str = "localhost"
@@ -272,6 +275,14 @@ class RedisConnectionConfig:
             self.cluster_nodes()  # raises on a malformed node
         if self.unix_socket_path is not None:
             _require(not self.cluster_mode, "cluster_mode cannot be used with a unix socket")
+        if self.ssl and self.socket_timeout is None:
+            logger.warning(
+                "%s: ssl=True with socket_timeout=None. redis-py's sync client runs the TLS "
+                "handshake under socket_timeout, not connection_timeout, so a peer that accepts "
+                "the TCP connection but never completes the handshake blocks forever; set "
+                "socket_timeout",
+                self.address,
+            )
 
     def _validate_resilience(self) -> None:
         from .resilience import RetryStrategy
