@@ -137,9 +137,9 @@ def wrap_redis_error(
     target += f" on channel {channel!r}" if channel is not None else ""
     where = f" ({address})" if address else ""
     if isinstance(error, (rex.AuthenticationError, rex.AuthorizationError)):
-        return RedisToolkitError(
+        return ConnectionFailedError(
             f"{operation}{target} failed{where}: authentication refused ({error}). Check the "
-            "username and password of the config.",
+            "username and password.",
             key=key,
             channel=channel,
         )

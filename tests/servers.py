@@ -124,6 +124,7 @@ class RedisServer:
             if self.ping() and self._is_ours():
                 return self
             time.sleep(0.02)
+        self.kill()  # never leave a half-started server behind
         raise TimeoutError(
             f"redis-server on port {self.port} not ready after {timeout}s{self.log_tail()}"
         )
@@ -275,6 +276,15 @@ class RedisClusterNodes:
     def start(self, timeout: float = 30.0) -> RedisClusterNodes:
         """Start every node, create the cluster, wait until it is ready; record how long it took."""
         began = time.monotonic()
+        try:
+            self._create(timeout)
+        except BaseException:
+            self.stop()  # a failed start must not leave six servers running
+            raise
+        self.startup_seconds = time.monotonic() - began
+        return self
+
+    def _create(self, timeout: float) -> None:
         for node in self.nodes:
             node.start()
         cli = shutil.which("redis-cli") or "redis-cli"
@@ -289,8 +299,6 @@ class RedisClusterNodes:
                 f"redis-cli --cluster create failed: {result.stdout!r} {result.stderr!r}"
             )
         self.wait_ready(timeout)
-        self.startup_seconds = time.monotonic() - began
-        return self
 
     def node_info(self, node: RedisServer, section: str) -> dict[str, Any]:
         """``CLUSTER INFO`` (section "cluster") or ``INFO <section>`` of one node, as a dict."""
@@ -383,3 +391,73 @@ class RedisClusterNodes:
 
 def redis_binaries_present() -> bool:
     return shutil.which("redis-server") is not None and shutil.which("redis-cli") is not None
+
+
+class TcpProxy:
+    """A loopback TCP relay in front of a real server, that can freeze the connections it has.
+
+    Frozen connections stay open but carry nothing further in either direction: the way a
+    connection looks when a NAT or firewall silently drops it. New connections relay normally.
+    This stands between the client and a real redis-server; it never answers for Redis.
+    """
+
+    def __init__(self, target_port: int, host: str = HOST) -> None:
+        self.target = (host, target_port)
+        self._listener = socket.create_server((host, 0))
+        self.port = self._listener.getsockname()[1]
+        self._frozen: set[socket.socket] = set()
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+
+    def start(self) -> TcpProxy:
+        threading.Thread(target=self._accept, daemon=True, name="tcp-proxy").start()
+        return self
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._pairs.append((client, upstream))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                with self._lock:
+                    frozen = src in self._frozen or dst in self._frozen
+                if not frozen:
+                    dst.sendall(data)
+        except OSError:
+            pass
+
+    @property
+    def connections(self) -> int:
+        """How many client connections were relayed so far."""
+        with self._lock:
+            return len(self._pairs)
+
+    def freeze_existing(self) -> None:
+        """From now on, the connections open so far carry nothing (both ways)."""
+        with self._lock:
+            for client, upstream in self._pairs:
+                self._frozen.update((client, upstream))
+
+    def close(self) -> None:
+        self._closed.set()
+        self._listener.close()
+        with self._lock:
+            for pair in self._pairs:
+                for sock in pair:
+                    try:
+                        sock.close()
+                    except OSError:
+                        pass

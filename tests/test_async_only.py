@@ -44,6 +44,7 @@ async def test_a_cancelled_trial_call_hands_its_half_open_slot_back(
         # The trial: connection refused (safe to retry), then cancelled during the 5 s wait.
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(toolkit.getter(f"{prefix}k"), 0.3)
+        assert toolkit.get_metrics()["retries"] == 1  # it was cancelled in its backoff
         assert breaker.core.snapshot()["half_open_in_flight"] == 0
         server.start()
         assert await toolkit.setter(f"{prefix}k", "back") is True  # a new trial got through
@@ -62,7 +63,8 @@ async def test_a_queued_command_whose_caller_was_cancelled_is_never_sent(
     try:
         stall = server.debug_sleep(0.5)
         in_flight = asyncio.ensure_future(toolkit.getter(f"{prefix}other"))  # goes out directly
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # lets it start: it is in flight from its first step on
+        assert toolkit._commands._in_flight == 1
         # Queued behind the stalled call, then abandoned: a lock nobody would ever hold.
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(toolkit.setter(lock, "me", nx=True, ttl=30), 0.05)
@@ -123,5 +125,36 @@ async def test_an_unreachable_cluster_counts_against_the_breaker() -> None:
         assert toolkit.circuit_breaker.core.failures == 1
         assert await toolkit.health_check() is False
     finally:
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()
+
+
+async def test_a_stalled_connection_does_not_hold_back_the_other_callers(
+    redis_server: RedisServer, prefix: str
+) -> None:
+    """With no socket timeout, a silently dead connection never ends its round trip: the
+    commands queued behind it must go out on another connection instead of waiting forever."""
+    from tests.servers import TcpProxy
+
+    proxy = TcpProxy(redis_server.port).start()
+    toolkit = AsyncRedisToolkit.from_url(
+        f"redis://127.0.0.1:{proxy.port}", health_check_enabled=False, socket_timeout=None
+    )
+    key = f"{prefix}k"
+    try:
+        await toolkit.setter(key, "v")
+        proxy.freeze_existing()
+        stuck = asyncio.ensure_future(toolkit.getter(key))  # goes out on the frozen connection
+        await asyncio.sleep(0)  # lets it start: it is in flight from its first step on
+        assert toolkit._commands._in_flight == 1
+        others = await asyncio.wait_for(
+            asyncio.gather(*(toolkit.getter(key) for _ in range(20))), timeout=10
+        )
+        assert others == ["v"] * 20
+        assert proxy.connections >= 2
+        assert not stuck.done()  # that one is still waiting: nothing ends it
+        stuck.cancel()
+    finally:
+        proxy.close()
         await toolkit.aclose()
         await async_pool_manager.close_all_pools()

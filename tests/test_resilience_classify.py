@@ -751,3 +751,25 @@ def test_idempotent_set_shape() -> None:
     assert not is_idempotent(None)
     assert not is_idempotent("")
     assert not is_idempotent("   ")
+
+
+def test_cluster_rediscovery_after_a_read_timeout_keeps_the_timeouts_verdict() -> None:
+    """redis-py's sync cluster client rediscovers the topology right after a command failed;
+    when no node answers, the command may still have run: the first error decides."""
+    refused = redis.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+    try:
+        try:
+            raise redis.TimeoutError("Timeout reading from socket")
+        except redis.TimeoutError:
+            # As in redis-py: raised `from` the connect error, while the timeout is handled.
+            raise redis.exceptions.RedisClusterException(
+                "Redis Cluster cannot be connected. Please provide at least one reachable node: "
+                "Error 111 connecting to 127.0.0.1:1. Connection refused."
+            ) from refused
+    except redis.exceptions.RedisClusterException as error:
+        assert isinstance(error.__context__, redis.TimeoutError)
+        assert classify(error) is MAYBE_SENT
+    fresh = redis.exceptions.RedisClusterException(
+        "Redis Cluster cannot be connected. Please provide at least one reachable node: x"
+    )
+    assert classify(fresh) is NOT_SENT

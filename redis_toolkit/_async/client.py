@@ -89,7 +89,9 @@ class AsyncRedisToolkit:
             self.config: RedisConnectionConfig | None = None
             self._client = redis
             self._owns_client = False
+            # Standalone clients expose get_retry(); cluster clients keep it in .retry.
             retry: Any = redis.get_retry() if hasattr(redis, "get_retry") else None
+            retry = retry if retry is not None else getattr(redis, "retry", None)
             retries = retry.get_retries() if hasattr(retry, "get_retries") else 0
             if retries:
                 logger.warning(
@@ -101,11 +103,11 @@ class AsyncRedisToolkit:
                 )
         else:
             self.config = config if config is not None else RedisConnectionConfig()
-            self._client = async_pool_manager.create_client(
+            self._client, shared = async_pool_manager.client_for(
                 self.config, self.options.max_connections, shared=self.options.use_connection_pool
             )
             # A shared cluster client serves every toolkit of this config: the manager closes it.
-            self._owns_client = not (self.config.cluster_mode and self.options.use_connection_pool)
+            self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, AsyncRedisCluster)
         # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
         coalesce = self.options.auto_pipeline and not self._cluster
@@ -346,7 +348,8 @@ class AsyncRedisToolkit:
         """
         if not args:
             raise ValidationError("execute_command needs a command name")
-        command = str(args[0]).upper()
+        name = args[0]
+        command = (name.decode() if isinstance(name, bytes) else str(name)).upper()
         # The second argument names the key in error messages, except where it is a secret
         # or not a key at all (AUTH's password, CONFIG's parameter, ...).
         key = None
@@ -671,6 +674,7 @@ class AsyncRedisToolkit:
             await self._client.aclose()
 
     async def __aenter__(self) -> AsyncRedisToolkit:
+        self._closed = False  # entering again after a close (or a failed enter) reopens it
         try:
             await self._enter()
         except BaseException:
@@ -686,7 +690,9 @@ class AsyncRedisToolkit:
                 and self.config.min_connections
                 and self.options.use_connection_pool
             ):
-                await async_pool_manager.warm_up(self.config, self.options.max_connections)
+                await async_pool_manager.fill_pool(
+                    getattr(self._client, "connection_pool", None), self.config.min_connections
+                )
         except (RedisError, RedisClusterException) as e:
             raise wrap_redis_error(e, "PING", address=self._address) from e
         if self._subscriber is not None and not self._subscriber.running:

@@ -173,6 +173,10 @@ class AsyncSubscriber:
         """
         if self.running:
             return
+        if AsyncRuntime.is_current(self._task):
+            # Stopped and started again from one of its own handlers: it simply carries on.
+            self._stop.clear()
+            return
         if not AsyncRuntime.finished(self._task):
             raise RedisToolkitError(
                 f"the previous listener on {self._address} is still finishing a message handler; "
@@ -206,6 +210,10 @@ class AsyncSubscriber:
         if task is None:
             return True
         self._stop.set()
+        if AsyncRuntime.is_current(task):
+            # Called from one of its own handlers: the listener ends once that handler returns.
+            self._connected.clear()
+            return False
         finished = await AsyncRuntime.join(task, self._stop_timeout if timeout is None else timeout)
         self._connected.clear()
         if not finished:
@@ -288,10 +296,13 @@ class AsyncSubscriber:
         self._release_waiters()
 
     async def _listen(self, pubsub: Any, stop: AsyncEvent) -> None:
-        # A new connection: nothing from the last one is still to be confirmed.
+        # A new connection: nothing from the last one is still to be confirmed, and requests
+        # that waited for it are judged again by what this connection still has to confirm.
         self._unconfirmed = set()
         await self._reconcile(pubsub)
-        self._delay = self._reconnect_delay  # connected again: the next outage starts afresh
+        for request in list(self._waiting):
+            request.pending &= self._unconfirmed
+        self._mark_connected()
         next_expiry_check = AsyncRuntime.monotonic() + self._check_interval()
         while not stop.is_set():
             await self._apply_requests(pubsub)
@@ -372,12 +383,15 @@ class AsyncSubscriber:
             self._mark_connected()
 
     def _mark_connected(self) -> None:
-        if not self._connected.is_set():
-            self._connected.set()
         for request in list(self._waiting):
             if not request.pending:
                 request.done.set()
                 self._waiting.remove(request)
+        if self._unconfirmed:
+            return
+        if not self._connected.is_set():
+            self._connected.set()
+            self._delay = self._reconnect_delay  # confirmed: the next outage starts afresh
 
     def _release_waiters(self) -> None:
         while True:

@@ -328,8 +328,9 @@ class AsyncHealthChecker:
         if self._task is not None:
             self._stop.set()
             finished = await AsyncRuntime.join(
-                self._task, timeout if timeout is not None else self._timeout + 1.0
+                self._task, timeout if timeout is not None else 2 * self._timeout + 1.0
             )
+            finished = finished or AsyncRuntime.finished(self._task)
             self._task = None
         if self._owns_client and finished:
             await self._client.aclose()

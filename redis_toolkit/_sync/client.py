@@ -90,7 +90,9 @@ class RedisToolkit:
             self.config: RedisConnectionConfig | None = None
             self._client = redis
             self._owns_client = False
+            # Standalone clients expose get_retry(); cluster clients keep it in .retry.
             retry: Any = redis.get_retry() if hasattr(redis, "get_retry") else None
+            retry = retry if retry is not None else getattr(redis, "retry", None)
             retries = retry.get_retries() if hasattr(retry, "get_retries") else 0
             if retries:
                 logger.warning(
@@ -102,11 +104,11 @@ class RedisToolkit:
                 )
         else:
             self.config = config if config is not None else RedisConnectionConfig()
-            self._client = pool_manager.create_client(
+            self._client, shared = pool_manager.client_for(
                 self.config, self.options.max_connections, shared=self.options.use_connection_pool
             )
             # A shared cluster client serves every toolkit of this config: the manager closes it.
-            self._owns_client = not (self.config.cluster_mode and self.options.use_connection_pool)
+            self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, SyncRedisCluster)
         # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
         coalesce = self.options.auto_pipeline and not self._cluster
@@ -347,7 +349,8 @@ class RedisToolkit:
         """
         if not args:
             raise ValidationError("execute_command needs a command name")
-        command = str(args[0]).upper()
+        name = args[0]
+        command = (name.decode() if isinstance(name, bytes) else str(name)).upper()
         # The second argument names the key in error messages, except where it is a secret
         # or not a key at all (AUTH's password, CONFIG's parameter, ...).
         key = None
@@ -672,6 +675,7 @@ class RedisToolkit:
             self._client.close()
 
     def __enter__(self) -> RedisToolkit:
+        self._closed = False  # entering again after a close (or a failed enter) reopens it
         try:
             self._enter()
         except BaseException:
@@ -687,7 +691,9 @@ class RedisToolkit:
                 and self.config.min_connections
                 and self.options.use_connection_pool
             ):
-                pool_manager.warm_up(self.config, self.options.max_connections)
+                pool_manager.fill_pool(
+                    getattr(self._client, "connection_pool", None), self.config.min_connections
+                )
         except (RedisError, RedisClusterException) as e:
             raise wrap_redis_error(e, "PING", address=self._address) from e
         if self._subscriber is not None and not self._subscriber.running:

@@ -164,21 +164,32 @@ class ConnectionPoolManager:
         """A redis-py client for ``config``.
 
         With ``shared`` (the default, 0.4's ``use_connection_pool=True``) the client draws on the
-        shared pool; otherwise it gets a pool of its own, closed with the client.
+        shared pool; otherwise it gets a pool of its own, closed with the client. An async
+        client created outside an event loop always gets its own pool.
         """
+        return self.client_for(config, max_connections, shared=shared)[0]
+
+    def client_for(
+        self,
+        config: RedisConnectionConfig,
+        max_connections: int | None = None,
+        *,
+        shared: bool = True,
+    ) -> tuple[Any, bool]:
+        """Like :meth:`create_client`, also saying whether the client really is on a shared pool."""
         config = self._effective(config, max_connections)
         if config.is_embedded:
-            return SyncEmbedded.client(config.embedded_name or "default")
+            return SyncEmbedded.client(config.embedded_name or "default"), False
         if SyncRuntime.loop_token() is None:
             # Created outside an event loop (a module-level async toolkit): no loop to share a
             # pool in yet, so the client gets its own, bound to the loop that first uses it.
             shared = False
         if config.cluster_mode:
-            return self.get_pool(config) if shared else self._new_cluster(config)
+            return (self.get_pool(config) if shared else self._new_cluster(config)), shared
         if shared:
-            return SyncRedis(connection_pool=self.get_pool(config))
+            return SyncRedis(connection_pool=self.get_pool(config)), True
         # A client that creates its own pool disconnects it when it is closed.
-        return SyncRedis(max_connections=config.pool_size, **_client_kwargs(config))
+        return SyncRedis(max_connections=config.pool_size, **_client_kwargs(config)), False
 
     def warm_up(
         self, config: RedisConnectionConfig, max_connections: int | None = None
@@ -189,12 +200,16 @@ class ConnectionPoolManager:
         the TCP and TLS handshakes.
         """
         config = self._effective(config, max_connections)
-        pool = self.get_pool(config)
-        if pool is None or isinstance(pool, SyncRedisCluster):
+        return self.fill_pool(self.get_pool(config), config.min_connections)
+
+    @staticmethod
+    def fill_pool(pool: Any, min_connections: int) -> int:
+        """Open connections until ``pool`` holds ``min_connections``; return how many opened."""
+        if pool is None or isinstance(pool, SyncRedisCluster) or min_connections <= 0:
             return 0
         before = len(getattr(pool, "_available_connections", ()))
         # Holding min_connections at once takes the idle ones and opens the rest.
-        wanted = config.min_connections - len(getattr(pool, "_in_use_connections", ()))
+        wanted = min_connections - len(getattr(pool, "_in_use_connections", ()))
         held = []
         try:
             for _ in range(max(0, wanted)):

@@ -174,6 +174,10 @@ class Subscriber:
         """
         if self.running:
             return
+        if SyncRuntime.is_current(self._task):
+            # Stopped and started again from one of its own handlers: it simply carries on.
+            self._stop.clear()
+            return
         if not SyncRuntime.finished(self._task):
             raise RedisToolkitError(
                 f"the previous listener on {self._address} is still finishing a message handler; "
@@ -207,6 +211,10 @@ class Subscriber:
         if task is None:
             return True
         self._stop.set()
+        if SyncRuntime.is_current(task):
+            # Called from one of its own handlers: the listener ends once that handler returns.
+            self._connected.clear()
+            return False
         finished = SyncRuntime.join(task, self._stop_timeout if timeout is None else timeout)
         self._connected.clear()
         if not finished:
@@ -289,10 +297,13 @@ class Subscriber:
         self._release_waiters()
 
     def _listen(self, pubsub: Any, stop: SyncEvent) -> None:
-        # A new connection: nothing from the last one is still to be confirmed.
+        # A new connection: nothing from the last one is still to be confirmed, and requests
+        # that waited for it are judged again by what this connection still has to confirm.
         self._unconfirmed = set()
         self._reconcile(pubsub)
-        self._delay = self._reconnect_delay  # connected again: the next outage starts afresh
+        for request in list(self._waiting):
+            request.pending &= self._unconfirmed
+        self._mark_connected()
         next_expiry_check = SyncRuntime.monotonic() + self._check_interval()
         while not stop.is_set():
             self._apply_requests(pubsub)
@@ -373,12 +384,15 @@ class Subscriber:
             self._mark_connected()
 
     def _mark_connected(self) -> None:
-        if not self._connected.is_set():
-            self._connected.set()
         for request in list(self._waiting):
             if not request.pending:
                 request.done.set()
                 self._waiting.remove(request)
+        if self._unconfirmed:
+            return
+        if not self._connected.is_set():
+            self._connected.set()
+            self._delay = self._reconnect_delay  # confirmed: the next outage starts afresh
 
     def _release_waiters(self) -> None:
         while True:

@@ -329,8 +329,9 @@ class HealthChecker:
         if self._task is not None:
             self._stop.set()
             finished = SyncRuntime.join(
-                self._task, timeout if timeout is not None else self._timeout + 1.0
+                self._task, timeout if timeout is not None else 2 * self._timeout + 1.0
             )
+            finished = finished or SyncRuntime.finished(self._task)
             self._task = None
         if self._owns_client and finished:
             self._client.close()

@@ -201,7 +201,15 @@ def _classify_redis(error: BaseException) -> ErrorKind:
     if isinstance(error, rex.RedisClusterException) and str(error).startswith(
         "Redis Cluster cannot be connected"
     ):
-        # Raised while (re)discovering the topology when no node answered: nothing was sent.
+        # Raised while (re)discovering the topology when no node answered. redis-py's sync
+        # client also rediscovers right after a command failed (a read timeout, say): then the
+        # command may have run, and that first error decides.
+        context = error.__context__
+        if (
+            isinstance(context, (rex.RedisError, rex.RedisClusterException))
+            and context is not error
+        ):
+            return _classify_redis(context)
         return ErrorKind.NOT_SENT
     return ErrorKind.NOT_RETRYABLE
 

@@ -115,3 +115,11 @@ async def test_execute_command_runs_raw_commands(
     assert await atoolkit_server.execute_command("INCRBY", f"{prefix}n", 5) == 5
     assert await atoolkit_server.execute_command("GET", f"{prefix}n") == b"5"
     assert atoolkit_server.get_metrics()["commands"]["INCRBY"]["total"] == 1
+
+
+async def test_execute_command_with_a_bytes_command_name_hides_the_password_too(
+    atoolkit_server: AsyncRedisToolkit,
+) -> None:
+    with pytest.raises(RedisToolkitError) as info:
+        await atoolkit_server.execute_command(b"AUTH", "s3cret-pw")
+    assert "s3cret-pw" not in str(info.value) and info.value.key is None

@@ -280,3 +280,25 @@ async def test_listener_survives_a_server_restart(server_factory, prefix: str) -
     finally:
         await toolkit.aclose()
         await async_pool_manager.close_all_pools()
+
+
+async def test_a_handler_may_stop_and_restart_its_own_listener(
+    atoolkit_server: AsyncRedisToolkit, prefix: str
+) -> None:
+    toolkit = atoolkit_server
+    channel = f"{prefix}self"
+    inbox = Inbox()
+
+    async def handler(channel_name: str, value: Any) -> None:
+        if value == "restart":
+            await toolkit.stop_subscriber()
+            await toolkit.start_subscriber()
+        await inbox.handler(channel_name, value)
+
+    await toolkit.start_subscriber([channel], handler)
+    await toolkit.publisher(channel, "restart")
+    await toolkit.publisher(channel, "after")
+    await inbox.wait_for(2)
+    assert inbox.values() == ["restart", "after"]
+    assert toolkit.subscriber is not None and toolkit.subscriber.running
+    await toolkit.stop_subscriber()

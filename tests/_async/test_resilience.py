@@ -256,3 +256,67 @@ async def test_an_unreachable_cluster_is_a_connection_failure() -> None:
     finally:
         if toolkit is not None:
             await close(toolkit)
+
+
+async def test_a_check_failing_for_the_checkers_own_reasons_leaves_the_breaker_closed(
+    server_factory: Callable[..., RedisServer],
+) -> None:
+    """Pool exhaustion says nothing about the server: it must not open the breaker."""
+    from redis_toolkit import AsyncCircuitBreaker, AsyncHealthChecker
+
+    server = server_factory()
+    toolkit = make_toolkit(server)
+    try:
+        checker_client = async_pool_manager.create_client(
+            RedisConnectionConfig(host=server.host, port=server.port, max_connections=1),
+            shared=False,
+        )
+        held = await checker_client.connection_pool.get_connection()  # the one connection
+        breaker = AsyncCircuitBreaker(failure_threshold=1)
+        checker = AsyncHealthChecker(checker_client, interval=60, breaker=breaker)
+        assert await checker.check() is False  # MaxConnectionsError from its own pool
+        assert breaker.state is CircuitState.CLOSED
+        await checker_client.connection_pool.release(held)
+        server.stop()
+        assert await checker.check() is False  # now the server is really gone
+        assert breaker.state is CircuitState.OPEN
+        await checker_client.aclose()
+    finally:
+        await close(toolkit)
+
+
+async def test_closing_a_toolkit_closes_its_health_check_connection(
+    server_factory: Callable[..., RedisServer],
+) -> None:
+    server = server_factory()
+    toolkit = make_toolkit(server, health_check_interval=0.05)
+    checker = toolkit.health_checker
+    assert checker is not None
+    checker.start()
+    await poll_until(lambda: checker.status()["checks"] >= 2, what="health checks")
+
+    def health_clients() -> int:
+        with server.admin() as admin:
+            return sum(1 for c in admin.client_list() if c.get("name") == "redis_toolkit-health")
+
+    assert health_clients() == 1
+    await close(toolkit)
+    await poll_until(lambda: health_clients() == 0, what="the health connection to close")
+
+
+async def test_a_failed_enter_leaves_nothing_running_and_can_be_retried(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory()
+    toolkit = make_toolkit(server, health_check_interval=0.05)
+    server.stop()
+    with pytest.raises(ConnectionFailedError):
+        async with toolkit:
+            pass
+    assert toolkit.health_checker is not None and not toolkit.health_checker.running
+    server.start()
+    async with toolkit:
+        assert toolkit.health_checker.running
+        assert await toolkit.setter(f"{prefix}k", 1) is True
+    assert not toolkit.health_checker.running
+    await async_pool_manager.close_all_pools()

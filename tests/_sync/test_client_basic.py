@@ -116,3 +116,11 @@ def test_execute_command_runs_raw_commands(
     assert toolkit_server.execute_command("INCRBY", f"{prefix}n", 5) == 5
     assert toolkit_server.execute_command("GET", f"{prefix}n") == b"5"
     assert toolkit_server.get_metrics()["commands"]["INCRBY"]["total"] == 1
+
+
+def test_execute_command_with_a_bytes_command_name_hides_the_password_too(
+    toolkit_server: RedisToolkit,
+) -> None:
+    with pytest.raises(RedisToolkitError) as info:
+        toolkit_server.execute_command(b"AUTH", "s3cret-pw")
+    assert "s3cret-pw" not in str(info.value) and info.value.key is None

@@ -281,3 +281,25 @@ def test_listener_survives_a_server_restart(server_factory, prefix: str) -> None
     finally:
         toolkit.close()
         pool_manager.close_all_pools()
+
+
+def test_a_handler_may_stop_and_restart_its_own_listener(
+    toolkit_server: RedisToolkit, prefix: str
+) -> None:
+    toolkit = toolkit_server
+    channel = f"{prefix}self"
+    inbox = Inbox()
+
+    def handler(channel_name: str, value: Any) -> None:
+        if value == "restart":
+            toolkit.stop_subscriber()
+            toolkit.start_subscriber()
+        inbox.handler(channel_name, value)
+
+    toolkit.start_subscriber([channel], handler)
+    toolkit.publisher(channel, "restart")
+    toolkit.publisher(channel, "after")
+    inbox.wait_for(2)
+    assert inbox.values() == ["restart", "after"]
+    assert toolkit.subscriber is not None and toolkit.subscriber.running
+    toolkit.stop_subscriber()

@@ -257,3 +257,67 @@ def test_an_unreachable_cluster_is_a_connection_failure() -> None:
     finally:
         if toolkit is not None:
             close(toolkit)
+
+
+def test_a_check_failing_for_the_checkers_own_reasons_leaves_the_breaker_closed(
+    server_factory: Callable[..., RedisServer],
+) -> None:
+    """Pool exhaustion says nothing about the server: it must not open the breaker."""
+    from redis_toolkit import CircuitBreaker, HealthChecker
+
+    server = server_factory()
+    toolkit = make_toolkit(server)
+    try:
+        checker_client = pool_manager.create_client(
+            RedisConnectionConfig(host=server.host, port=server.port, max_connections=1),
+            shared=False,
+        )
+        held = checker_client.connection_pool.get_connection()  # the one connection
+        breaker = CircuitBreaker(failure_threshold=1)
+        checker = HealthChecker(checker_client, interval=60, breaker=breaker)
+        assert checker.check() is False  # MaxConnectionsError from its own pool
+        assert breaker.state is CircuitState.CLOSED
+        checker_client.connection_pool.release(held)
+        server.stop()
+        assert checker.check() is False  # now the server is really gone
+        assert breaker.state is CircuitState.OPEN
+        checker_client.close()
+    finally:
+        close(toolkit)
+
+
+def test_closing_a_toolkit_closes_its_health_check_connection(
+    server_factory: Callable[..., RedisServer],
+) -> None:
+    server = server_factory()
+    toolkit = make_toolkit(server, health_check_interval=0.05)
+    checker = toolkit.health_checker
+    assert checker is not None
+    checker.start()
+    poll_until(lambda: checker.status()["checks"] >= 2, what="health checks")
+
+    def health_clients() -> int:
+        with server.admin() as admin:
+            return sum(1 for c in admin.client_list() if c.get("name") == "redis_toolkit-health")
+
+    assert health_clients() == 1
+    close(toolkit)
+    poll_until(lambda: health_clients() == 0, what="the health connection to close")
+
+
+def test_a_failed_enter_leaves_nothing_running_and_can_be_retried(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory()
+    toolkit = make_toolkit(server, health_check_interval=0.05)
+    server.stop()
+    with pytest.raises(ConnectionFailedError):
+        with toolkit:
+            pass
+    assert toolkit.health_checker is not None and not toolkit.health_checker.running
+    server.start()
+    with toolkit:
+        assert toolkit.health_checker.running
+        assert toolkit.setter(f"{prefix}k", 1) is True
+    assert not toolkit.health_checker.running
+    pool_manager.close_all_pools()
