@@ -16,15 +16,16 @@ from .options import RedisOptions
 T = TypeVar("T")
 
 
-def check_key(name: Any, opts: RedisOptions) -> None:
-    """Refuse a key that is not a ``str`` or is longer than ``max_key_length``."""
-    if not isinstance(name, str):
-        raise ValidationError(f"key must be a str, got {type(name).__name__}: {name!r}")
-    if opts.enable_validation and len(name) > opts.max_key_length:
+def check_key(name: Any, opts: RedisOptions, *, writing: bool = True) -> None:
+    """Refuse a key that is not ``str`` or ``bytes``, or (for writes) longer than
+    ``max_key_length``. Reads accept any length: other clients may have written the key."""
+    if not isinstance(name, (str, bytes)):
+        raise ValidationError(f"key must be str or bytes, got {type(name).__name__}: {name!r}")
+    if writing and opts.enable_validation and len(name) > opts.max_key_length:
         raise ValidationError(
             f"key {name[:40]!r}... is {len(name)} characters, over max_key_length="
             f"{opts.max_key_length}; nothing was written",
-            key=name,
+            key=name if isinstance(name, str) else name.decode("utf-8", "replace"),
         )
 
 
@@ -39,11 +40,12 @@ def check_value_size(name: str, data: bytes, opts: RedisOptions) -> None:
 
 
 def check_batch_size(total: int, count: int, opts: RedisOptions) -> None:
-    """Refuse a batch whose serialized values add up to more than ``max_batch_size``."""
-    if opts.enable_validation and total > opts.max_batch_size:
+    """Refuse a batch whose serialized values add up to more than the batch limit."""
+    if opts.enable_validation and total > opts.batch_limit:
         raise ValidationError(
-            f"batch of {count} keys is {total} bytes serialized, over max_batch_size="
-            f"{opts.max_batch_size}; nothing was written. Split it into smaller batches."
+            f"batch of {count} keys is {total} bytes serialized, over the batch limit of "
+            f"{opts.batch_limit} bytes (max_batch_size, by default max_value_size * 10); nothing "
+            "was written. Split it into smaller batches."
         )
 
 
@@ -86,6 +88,6 @@ def chunks(items: list[T], size: int) -> Iterator[list[T]]:
 
 def as_key_list(names: Iterable[Any], what: str) -> list[Any]:
     """Materialize ``names``, refusing a lone string (a common slip: batch_get("key"))."""
-    if isinstance(names, (str, bytes)):
+    if isinstance(names, (str, bytes, bytearray)):
         raise ValidationError(f"{what} takes a list of keys, got a single {type(names).__name__}")
     return list(names)

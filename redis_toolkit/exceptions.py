@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis.exceptions as _redis_exceptions
+
 __all__ = [
     "RedisToolkitError",
     "SerializationError",
@@ -84,12 +86,19 @@ class ValidationError(RedisToolkitError, ValueError):
     """
 
 
-class ConnectionFailedError(RedisToolkitError):
-    """The server could not be reached, or the connection broke during the operation."""
+class ConnectionFailedError(RedisToolkitError, _redis_exceptions.ConnectionError):
+    """The server could not be reached, or the connection broke during the operation.
+
+    Also a ``redis.exceptions.ConnectionError``, so ``except redis.ConnectionError`` written
+    for redis-py or redis-toolkit 0.4 still catches it.
+    """
 
 
-class OperationTimeoutError(RedisToolkitError):
-    """The server did not answer within the socket timeout."""
+class OperationTimeoutError(RedisToolkitError, _redis_exceptions.TimeoutError):
+    """The server did not answer within the socket timeout.
+
+    Also a ``redis.exceptions.TimeoutError``, for ``except redis.TimeoutError`` clauses.
+    """
 
 
 class CircuitOpenError(RedisToolkitError):
@@ -116,6 +125,25 @@ class BatchWriteError(RedisToolkitError):
         super().__init__(message)
         self.failed_keys = failed_keys
         self.written_keys = written_keys or []
+
+
+def wrap_redis_exceptions(func: Any) -> Any:
+    """0.4's decorator: redis-py errors raised by ``func`` come out as :class:`RedisToolkitError`.
+
+    Kept for 0.4 code; the toolkit's own calls already raise the precise subclasses.
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except _redis_exceptions.RedisError as e:
+            if isinstance(e, RedisToolkitError):
+                raise
+            raise wrap_redis_error(e, getattr(func, "__name__", "call")) from e
+
+    return wrapper
 
 
 def wrap_redis_error(

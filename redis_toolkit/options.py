@@ -15,7 +15,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .exceptions import ValidationError
 
-__all__ = ["RedisConnectionConfig", "RedisConfig", "RedisOptions", "DEFAULT_OPTIONS"]
+__all__ = [
+    "RedisConnectionConfig",
+    "RedisConfig",
+    "RedisOptions",
+    "DEFAULT_OPTIONS",
+    "DEFAULT_CONNECTION_CONFIG",
+]
 
 logger = logging.getLogger("redis_toolkit.options")
 
@@ -384,7 +390,8 @@ class RedisOptions:
 
     All 0.4 fields keep their meaning. New in 0.5: ``serializer`` — ``"msgpack"`` (default, exact
     types) or ``"legacy-json"`` (writes the 0.4 format byte for byte while a fleet migrates;
-    reading accepts both formats either way), ``max_batch_size`` (total bytes of one batch) and
+    reading accepts both formats either way), ``max_batch_size`` (total bytes of one batch;
+    ``None``: ``max_value_size * 10``, as 0.4) and
     ``auto_pipeline`` (async API: commands that concurrent tasks issue while others are in flight
     share one pipelined round trip; no effect in the sync API).
     """
@@ -410,7 +417,7 @@ class RedisOptions:
     subscription_max_expired: int = 100
     # new in 0.5
     serializer: str = "msgpack"
-    max_batch_size: int = 100 * 1024 * 1024
+    max_batch_size: int | None = None
     auto_pipeline: bool = True
 
     def __post_init__(self) -> None:
@@ -430,7 +437,6 @@ class RedisOptions:
             "subscriber_stop_timeout",
             "max_value_size",
             "max_key_length",
-            "max_batch_size",
         ):
             value = getattr(self, name)
             _require(
@@ -440,6 +446,10 @@ class RedisOptions:
         _require(
             self.max_connections is None or self.max_connections >= 1,
             f"max_connections must be >= 1 or None, got {self.max_connections!r}",
+        )
+        _require(
+            self.max_batch_size is None or self.max_batch_size >= 1,
+            f"max_batch_size must be >= 1 or None, got {self.max_batch_size!r}",
         )
         _require(
             self.retry_attempts >= 0, f"retry_attempts must be >= 0, got {self.retry_attempts}"
@@ -466,6 +476,14 @@ class RedisOptions:
             )
 
     @property
+    def batch_limit(self) -> int:
+        """Total serialized bytes one batch may hold: ``max_batch_size``, or as in 0.4
+        ``max_value_size * 10``."""
+        if self.max_batch_size is not None:
+            return self.max_batch_size
+        return self.max_value_size * 10
+
+    @property
     def logging_level(self) -> int:
         """``log_level`` as a :mod:`logging` level number."""
         return int(getattr(logging, self.log_level))
@@ -473,3 +491,6 @@ class RedisOptions:
 
 #: The options used when none are given (0.4 name).
 DEFAULT_OPTIONS = RedisOptions()
+
+#: The connection config used when none is given (0.4 name): localhost:6379, db 0.
+DEFAULT_CONNECTION_CONFIG = RedisConnectionConfig()

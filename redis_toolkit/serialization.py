@@ -1214,10 +1214,11 @@ class Serializer:
         if type(spec) is not str or not _LEGACY_DTYPE_RE.fullmatch(spec):
             raise _Corrupt(f"invalid numpy dtype {str(spec)[:40]!r}")
         dt = np.dtype(spec)
-        try:
-            _check_dtype(dt, _LEGACY_ARRAY_KINDS_READ, "an array")
-        except _Refused as e:
-            raise _Corrupt(str(e)) from None
+        if dt.kind != "O":  # 0.4 also stored object arrays whose items JSON could hold
+            try:
+                _check_dtype(dt, _LEGACY_ARRAY_KINDS_READ, "an array")
+            except _Refused as e:
+                raise _Corrupt(str(e)) from None
         if type(shape) is not list or len(shape) > 64:
             raise _Corrupt("invalid numpy shape")
         count = 1
@@ -1233,7 +1234,21 @@ class Serializer:
             leaves = _count_leaves(data, len(shape))
             if leaves != count or count * dt.itemsize > self._max_decode_size:
                 raise _Corrupt("numpy str array does not match its shape or is too large")
+        if dt.kind == "O":
+            # Read as 0.4 did, once the nesting is known to match the shape exactly.
+            if _count_leaves(data, len(shape)) != count:
+                raise _Corrupt("numpy object array does not match its shape")
+            out = np.empty(count, dtype=object)
+            out[:] = _flatten(data, len(shape))
+            return out.reshape(shape)
         return np.array(data, dtype=dt).reshape(shape)
+
+
+def _flatten(data: Any, ndim: int) -> list[Any]:
+    level = [data]
+    for _ in range(ndim):
+        level = [y for x in level for y in x]
+    return level
 
 
 def _count_leaves(data: Any, ndim: int) -> int:

@@ -44,12 +44,13 @@ class ChannelInfo:
 
 
 class SubscriptionManager:
-    """Registry of dynamic channels with idle expiry (0.4 API).
+    """Registry of dynamic channels with idle expiry (0.4 API, also a context manager).
 
     ``expire_minutes``: a channel with no message for that long expires (the listener then
     unsubscribes it in Redis). ``check_interval``: how often the listener looks. ``auto_cleanup``
     and ``max_expired``: keep at most that many expired records (oldest dropped first).
-    ``clock`` returns wall-clock seconds (injectable for tests).
+    ``clock`` returns wall-clock seconds (injectable for tests). Expiry is checked by the
+    listener of the toolkit the manager belongs to (0.4 ran a timer thread of its own).
     """
 
     def __init__(
@@ -70,7 +71,7 @@ class SubscriptionManager:
         self._expired: dict[str, ChannelInfo] = {}
         self._total_subscribed = 0
         self._total_expired = 0
-        self._running = True
+        self._running = False  # as in 0.4: started by start() or the first subscription
 
     # -- 0.4 lifecycle (the listener does the checking; these only flag the state) -------------
 
@@ -102,7 +103,8 @@ class SubscriptionManager:
             info.is_active = True
             info.expired_time = None
             self._channels[channel] = info
-            return True
+        self._running = True
+        return True
 
     def unsubscribe_dynamic(self, channel: str) -> bool:
         """Remove ``channel``; False if it was not subscribed. Its record joins the expired list."""
@@ -189,14 +191,24 @@ class SubscriptionManager:
         """Counts of active and expired channels and settings (0.4 shape)."""
         with self._lock:
             return {
-                "active_channels": len(self._channels),
-                "expired_channels": len(self._expired),
+                "active_channels": list(self._channels),
+                "active_count": len(self._channels),
+                "expired_channels": list(self._expired),
+                "expired_count": len(self._expired),
                 "total_subscribed": self._total_subscribed,
                 "total_expired": self._total_expired,
+                "total_messages": sum(info.message_count for info in self._channels.values()),
                 "expire_minutes": self.expire_minutes,
                 "check_interval": self.check_interval,
                 "is_running": self._running,
             }
+
+    def __enter__(self) -> SubscriptionManager:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def __repr__(self) -> str:
         return (

@@ -108,3 +108,61 @@ def test_retry_decorators_also_retry_toolkit_connection_errors() -> None:
         return "ok"
 
     assert flaky() == "ok" and len(calls) == 3
+
+
+def test_toolkit_errors_are_also_redis_py_errors() -> None:
+    """0.4 let redis-py's connection errors through: `except redis.ConnectionError` still works."""
+    assert issubclass(redis_toolkit.ConnectionFailedError, redis.ConnectionError)
+    assert issubclass(redis_toolkit.OperationTimeoutError, redis.TimeoutError)
+
+
+def test_remaining_0_4_module_names() -> None:
+    from redis_toolkit.exceptions import wrap_redis_exceptions
+    from redis_toolkit.options import DEFAULT_CONNECTION_CONFIG
+
+    assert DEFAULT_CONNECTION_CONFIG.port == 6379
+
+    @wrap_redis_exceptions
+    def broken() -> None:
+        raise redis.ResponseError("WRONGTYPE")
+
+    with pytest.raises(redis_toolkit.RedisToolkitError):
+        broken()
+
+
+def test_subscription_manager_keeps_the_0_4_shape() -> None:
+    from redis_toolkit.subscription_manager import SubscriptionManager
+
+    with SubscriptionManager() as manager:
+        assert manager.running
+        manager.subscribe_dynamic("news", lambda c, v: None)
+        stats = manager.get_statistics()
+        assert stats["active_channels"] == ["news"] and stats["active_count"] == 1
+        assert stats["expired_channels"] == [] and stats["total_messages"] == 0
+    assert not manager.running
+    assert SubscriptionManager().running is False  # as in 0.4, until started or used
+
+
+def test_0_4_logging_options_write_the_log_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    log = tmp_path / "toolkit.log"
+    options = redis_toolkit.RedisOptions(log_path=str(log), log_level="INFO")
+    toolkit = redis_toolkit.RedisToolkit.from_url("memory://logging", options=options)
+    try:
+        toolkit.setter("greeting", {"hello": "world"})
+        for handler in logging.getLogger("redis_toolkit").handlers:
+            handler.flush()
+        text = log.read_text()
+        assert "set 'greeting'" in text and "world" in text
+    finally:
+        toolkit.close()
+        for handler in list(logging.getLogger("redis_toolkit").handlers):
+            if getattr(handler, "baseFilename", "") == str(log):
+                logging.getLogger("redis_toolkit").removeHandler(handler)
+                handler.close()
+
+
+def test_batch_limit_follows_max_value_size_as_in_0_4() -> None:
+    assert redis_toolkit.RedisOptions(max_value_size=100).batch_limit == 1000
+    assert redis_toolkit.RedisOptions(max_batch_size=5).batch_limit == 5

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
 from .._compat import AsyncRedisCluster, AsyncRuntime
+from .._logging import apply_legacy_logging, describe
 from .._validation import (
     as_key_list,
     check_batch_size,
@@ -84,6 +86,7 @@ class AsyncRedisToolkit:
                 f"options must be RedisOptions, got {type(self.options).__name__}"
             )
         self._serializer: Serializer = get_serializer(self.options.serializer)
+        apply_legacy_logging(self.options)
         self._closed = False
         if redis is not None:
             self.config: RedisConnectionConfig | None = None
@@ -286,6 +289,8 @@ class AsyncRedisToolkit:
             idempotent=False if (nx or xx) else None,
             **extra,
         )
+        if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
+            logger.info("set %r: %s", name, describe(value, opts.max_log_size))
         return bool(result)
 
     async def setter_with_ttl(
@@ -301,25 +306,29 @@ class AsyncRedisToolkit:
 
         A stored ``None`` is returned as ``None`` even when ``default`` is something else.
         """
-        check_key(name, self.options if options is None else options)
+        check_key(name, self.options if options is None else options, writing=False)
         data = await self._run("GET", self._commands.get, name, key=name)
         if data is None:
             return default
-        return self._decode(name, data)
+        value = self._decode(name, data)
+        opts = self.options if options is None else options
+        if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
+            logger.info("get %r: %s", name, describe(value, opts.max_log_size))
+        return value
 
     async def deleter(self, name: str) -> bool:
         """Delete ``name``; return whether it existed."""
-        check_key(name, self.options)
+        check_key(name, self.options, writing=False)
         return bool(await self._run("DEL", self._commands.delete, name, key=name))
 
     async def exists(self, name: str) -> bool:
         """Whether ``name`` exists."""
-        check_key(name, self.options)
+        check_key(name, self.options, writing=False)
         return bool(await self._run("EXISTS", self._commands.exists, name, key=name))
 
     async def get_ttl(self, name: str) -> float | None:
         """Seconds until ``name`` expires; ``-1`` if it has no expiry; ``None`` if it is absent."""
-        check_key(name, self.options)
+        check_key(name, self.options, writing=False)
         millis = await self._run("PTTL", self._commands.pttl, name, key=name)
         if millis == -2:
             return None
@@ -329,13 +338,13 @@ class AsyncRedisToolkit:
 
     async def expire(self, name: str, ttl: float | timedelta) -> bool:
         """Make ``name`` expire after ``ttl``; False when the key does not exist."""
-        check_key(name, self.options)
+        check_key(name, self.options, writing=False)
         millis = ttl_millis(ttl, name)
         return bool(await self._run("PEXPIRE", self._commands.pexpire, name, millis, key=name))
 
     async def persist(self, name: str) -> bool:
         """Remove the expiry of ``name``; False when it had none or does not exist."""
-        check_key(name, self.options)
+        check_key(name, self.options, writing=False)
         return bool(await self._run("PERSIST", self._commands.persist, name, key=name))
 
     async def execute_command(self, *args: Any, idempotent: bool | None = None) -> Any:
@@ -363,7 +372,7 @@ class AsyncRedisToolkit:
 
     async def batch_set(
         self,
-        mapping: dict[str, Any],
+        mapping: Mapping[str, Any],
         options: RedisOptions | None = None,
         *,
         ttl: float | timedelta | None = None,
@@ -377,8 +386,8 @@ class AsyncRedisToolkit:
         confirmed written. On a cluster, keys are grouped per node (atomic per node, not overall).
         """
         opts = self.options if options is None else options
-        if not isinstance(mapping, dict):
-            raise ValidationError(f"batch_set takes a dict, got {type(mapping).__name__}")
+        if not isinstance(mapping, Mapping):
+            raise ValidationError(f"batch_set takes a mapping, got {type(mapping).__name__}")
         serializer = self._serializer_for(opts)
         extra = ttl_args(ttl, "<batch>")
         encoded: list[tuple[str, bytes]] = []
@@ -428,7 +437,7 @@ class AsyncRedisToolkit:
         opts = self.options if options is None else options
         keys = as_key_list(names, "batch_get")
         for name in keys:
-            check_key(name, opts)
+            check_key(name, opts, writing=False)
         result: dict[str, Any] = {}
         decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
@@ -448,7 +457,7 @@ class AsyncRedisToolkit:
         """Delete ``names``; return how many existed."""
         keys = as_key_list(names, "batch_delete")
         for name in keys:
-            check_key(name, self.options)
+            check_key(name, self.options, writing=False)
         deleted = 0
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
             deleted += int(await self._run("DEL", self._commands.delete, *chunk, key=chunk[0]))
@@ -475,9 +484,12 @@ class AsyncRedisToolkit:
                 f"max_value_size={opts.max_value_size}; nothing was published",
                 channel=channel,
             )
-        return int(
+        receivers = int(
             await self._run("PUBLISH", self._commands.publish, channel, payload, channel=channel)
         )
+        if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
+            logger.info("publish to %r: %s", channel, describe(data, opts.max_log_size))
+        return receivers
 
     async def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
         """Alias of :meth:`publisher`."""
@@ -554,6 +566,16 @@ class AsyncRedisToolkit:
         return self._subscriber
 
     @property
+    def sub_thread(self) -> Any:
+        """0.4 name: the listener's thread (its task in the async API), or None."""
+        return self._subscriber._task if self._subscriber is not None else None
+
+    @property
+    def run_subscriber(self) -> bool:
+        """0.4 name: whether the listener is running."""
+        return self._subscriber is not None and self._subscriber.running
+
+    @property
     def subscription_manager(self) -> SubscriptionManager | None:
         """The dynamic-subscription registry (None when disabled)."""
         return self._subscription_manager
@@ -610,7 +632,10 @@ class AsyncRedisToolkit:
     def get_subscription_stats(self) -> dict[str, Any]:
         """Dynamic-subscription statistics plus the listener's counters."""
         if self._subscription_manager is None:
-            stats: dict[str, Any] = {"enabled": False}
+            stats: dict[str, Any] = {
+                "enabled": False,
+                "message": "dynamic subscriptions are disabled",
+            }
         else:
             stats = self._subscription_manager.get_statistics()
             stats["enabled"] = True

@@ -206,3 +206,29 @@ async def test_batch_write_failure_reports_unwritten_keys(server_factory, prefix
     finally:
         await toolkit.aclose()
         await async_pool_manager.close_all_pools()
+
+
+async def test_bytes_keys_work_as_in_0_4(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    key = f"{prefix}raw".encode()
+    await atoolkit.setter(key, {"via": "bytes"})  # type: ignore[arg-type]
+    scanned = [k async for k in atoolkit.client.scan_iter(match=f"{prefix}raw")]
+    assert scanned == [key]
+    assert await atoolkit.getter(scanned[0]) == {"via": "bytes"}
+    assert await atoolkit.batch_get(scanned) == {key: {"via": "bytes"}}
+    assert await atoolkit.deleter(scanned[0]) is True
+
+
+async def test_long_keys_written_by_others_can_still_be_read(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    key = prefix + "k" * 600  # over max_key_length: the toolkit would not write it
+    await atoolkit.client.set(key, "from another client")
+    assert await atoolkit.getter(key) == "from another client"
+    assert await atoolkit.deleter(key) is True
+
+
+async def test_batch_set_takes_any_mapping(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
+    from types import MappingProxyType
+
+    await atoolkit.batch_set(MappingProxyType({f"{prefix}m": 1}))
+    assert await atoolkit.getter(f"{prefix}m") == 1

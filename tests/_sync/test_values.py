@@ -207,3 +207,29 @@ def test_batch_write_failure_reports_unwritten_keys(server_factory, prefix: str)
     finally:
         toolkit.close()
         pool_manager.close_all_pools()
+
+
+def test_bytes_keys_work_as_in_0_4(toolkit: RedisToolkit, prefix: str) -> None:
+    key = f"{prefix}raw".encode()
+    toolkit.setter(key, {"via": "bytes"})  # type: ignore[arg-type]
+    scanned = [k for k in toolkit.client.scan_iter(match=f"{prefix}raw")]
+    assert scanned == [key]
+    assert toolkit.getter(scanned[0]) == {"via": "bytes"}
+    assert toolkit.batch_get(scanned) == {key: {"via": "bytes"}}
+    assert toolkit.deleter(scanned[0]) is True
+
+
+def test_long_keys_written_by_others_can_still_be_read(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    key = prefix + "k" * 600  # over max_key_length: the toolkit would not write it
+    toolkit.client.set(key, "from another client")
+    assert toolkit.getter(key) == "from another client"
+    assert toolkit.deleter(key) is True
+
+
+def test_batch_set_takes_any_mapping(toolkit: RedisToolkit, prefix: str) -> None:
+    from types import MappingProxyType
+
+    toolkit.batch_set(MappingProxyType({f"{prefix}m": 1}))
+    assert toolkit.getter(f"{prefix}m") == 1

@@ -1,0 +1,53 @@
+"""The 0.4 logging options, mapped onto standard :mod:`logging` (pure: no Redis I/O).
+
+redis-toolkit 0.4 configured its own logger from ``RedisOptions``; here the same fields act on
+the ``redis_toolkit`` logger, and only when they differ from their defaults, so an application
+that configures logging itself is never overridden by default options:
+
+- ``log_path``: a file handler at ``log_level`` on the ``redis_toolkit`` logger (one per path);
+- ``log_level`` other than ``"INFO"``: the level of the ``redis_toolkit`` logger;
+- ``is_logger_info`` (default True): each setter/getter/publish is logged at INFO with its value
+  cut to ``max_log_size`` characters, when the logger is enabled for INFO.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from .options import RedisOptions
+
+__all__ = ["apply_legacy_logging", "describe"]
+
+_handlers: dict[str, logging.Handler] = {}
+_lock = threading.Lock()
+
+
+def apply_legacy_logging(options: RedisOptions) -> None:
+    """Apply ``log_level`` and ``log_path`` of ``options`` to the ``redis_toolkit`` logger."""
+    logger = logging.getLogger("redis_toolkit")
+    level = options.logging_level
+    if options.log_path is not None:
+        with _lock:
+            handler = _handlers.get(options.log_path)
+            if handler is None:
+                handler = logging.FileHandler(options.log_path, encoding="utf-8")
+                handler.setFormatter(
+                    logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+                )
+                logger.addHandler(handler)
+                _handlers[options.log_path] = handler
+            handler.setLevel(level)
+        if logger.getEffectiveLevel() > level:
+            logger.setLevel(level)
+    elif options.log_level != "INFO":
+        logger.setLevel(level)
+
+
+def describe(value: Any, max_size: int) -> str:
+    """``repr(value)`` cut to ``max_size`` characters, for log lines."""
+    text = repr(value)
+    if len(text) > max_size:
+        return f"{text[:max_size]}... ({len(text)} chars)"
+    return text
