@@ -45,9 +45,7 @@ def _text(value: Any) -> str:
 class _Request:
     """A subscription change for the listener to apply, and the event that says it is done."""
 
-    def __init__(self, op: str, names: list[str]) -> None:
-        self.op = op
-        self.names = names
+    def __init__(self, names: list[str]) -> None:
         self.pending = set(names)
         self.done = AsyncEvent()
 
@@ -229,35 +227,35 @@ class AsyncSubscriber:
         """Add channels without restarting; True once Redis confirmed (or the listener is down)."""
         check_names(channels)
         self._channels.update(dict.fromkeys(channels))
-        return await self._request("subscribe", list(channels))
+        return await self._request(list(channels))
 
     async def unsubscribe(self, *channels: str) -> bool:
         """Remove channels in Redis without restarting; True once Redis confirmed."""
         for channel in channels:
             self._channels.pop(channel, None)
-        return await self._request("unsubscribe", list(channels))
+        return await self._request(list(channels))
 
     async def psubscribe(self, *patterns: str) -> bool:
         """Add patterns without restarting; True once Redis confirmed."""
         check_names(patterns)
         self._patterns.update(dict.fromkeys(patterns))
-        return await self._request("psubscribe", list(patterns))
+        return await self._request(list(patterns))
 
     async def punsubscribe(self, *patterns: str) -> bool:
         """Remove patterns without restarting; True once Redis confirmed."""
         for pattern in patterns:
             self._patterns.pop(pattern, None)
-        return await self._request("punsubscribe", list(patterns))
+        return await self._request(list(patterns))
 
     async def sync_subscriptions(self) -> bool:
         """Make Redis match the wanted channels (after the manager changed); True once confirmed."""
-        return await self._request("sync", [])
+        return await self._request([])
 
-    async def _request(self, op: str, names: list[str]) -> bool:
+    async def _request(self, names: list[str]) -> bool:
         if not self.running:
             # Nothing to tell: the listener subscribes to everything wanted when it starts.
             return True
-        request = _Request(op, names)
+        request = _Request(names)
         await self._requests.put(request)
         if AsyncRuntime.is_current(self._task):
             # Called from a handler, inside the listener: it applies the change after the handler.

@@ -58,6 +58,12 @@ _NOT_A_KEY = frozenset(
 )
 
 
+def _log_call(opts: RedisOptions, what: str, target: Any, value: Any) -> None:
+    """0.4's per-call INFO line, when ``is_logger_info`` and the logger is enabled for INFO."""
+    if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
+        logger.info("%s %r: %s", what, target, describe(value, opts.max_log_size))
+
+
 class RedisToolkit:
     """Typed values, batches and pub/sub over one Redis connection config.
 
@@ -290,8 +296,7 @@ class RedisToolkit:
             idempotent=False if (nx or xx) else None,
             **extra,
         )
-        if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
-            logger.info("set %r: %s", name, describe(value, opts.max_log_size))
+        _log_call(opts, "set", name, value)
         return bool(result)
 
     def setter_with_ttl(
@@ -307,14 +312,13 @@ class RedisToolkit:
 
         A stored ``None`` is returned as ``None`` even when ``default`` is something else.
         """
-        check_key(name, self.options if options is None else options, writing=False)
+        opts = self.options if options is None else options
+        check_key(name, opts, writing=False)
         data = self._run("GET", self._commands.get, name, key=name)
         if data is None:
             return default
         value = self._decode(name, data)
-        opts = self.options if options is None else options
-        if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
-            logger.info("get %r: %s", name, describe(value, opts.max_log_size))
+        _log_call(opts, "get", name, value)
         return value
 
     def deleter(self, name: str) -> bool:
@@ -488,8 +492,7 @@ class RedisToolkit:
         receivers = int(
             self._run("PUBLISH", self._commands.publish, channel, payload, channel=channel)
         )
-        if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
-            logger.info("publish to %r: %s", channel, describe(data, opts.max_log_size))
+        _log_call(opts, "publish to", channel, data)
         return receivers
 
     def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:

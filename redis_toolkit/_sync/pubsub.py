@@ -46,9 +46,7 @@ def _text(value: Any) -> str:
 class _Request:
     """A subscription change for the listener to apply, and the event that says it is done."""
 
-    def __init__(self, op: str, names: list[str]) -> None:
-        self.op = op
-        self.names = names
+    def __init__(self, names: list[str]) -> None:
         self.pending = set(names)
         self.done = SyncEvent()
 
@@ -230,35 +228,35 @@ class Subscriber:
         """Add channels without restarting; True once Redis confirmed (or the listener is down)."""
         check_names(channels)
         self._channels.update(dict.fromkeys(channels))
-        return self._request("subscribe", list(channels))
+        return self._request(list(channels))
 
     def unsubscribe(self, *channels: str) -> bool:
         """Remove channels in Redis without restarting; True once Redis confirmed."""
         for channel in channels:
             self._channels.pop(channel, None)
-        return self._request("unsubscribe", list(channels))
+        return self._request(list(channels))
 
     def psubscribe(self, *patterns: str) -> bool:
         """Add patterns without restarting; True once Redis confirmed."""
         check_names(patterns)
         self._patterns.update(dict.fromkeys(patterns))
-        return self._request("psubscribe", list(patterns))
+        return self._request(list(patterns))
 
     def punsubscribe(self, *patterns: str) -> bool:
         """Remove patterns without restarting; True once Redis confirmed."""
         for pattern in patterns:
             self._patterns.pop(pattern, None)
-        return self._request("punsubscribe", list(patterns))
+        return self._request(list(patterns))
 
     def sync_subscriptions(self) -> bool:
         """Make Redis match the wanted channels (after the manager changed); True once confirmed."""
-        return self._request("sync", [])
+        return self._request([])
 
-    def _request(self, op: str, names: list[str]) -> bool:
+    def _request(self, names: list[str]) -> bool:
         if not self.running:
             # Nothing to tell: the listener subscribes to everything wanted when it starts.
             return True
-        request = _Request(op, names)
+        request = _Request(names)
         self._requests.put(request)
         if SyncRuntime.is_current(self._task):
             # Called from a handler, inside the listener: it applies the change after the handler.
