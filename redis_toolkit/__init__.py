@@ -38,7 +38,7 @@ from .options import DEFAULT_OPTIONS, RedisConfig, RedisConnectionConfig, RedisO
 # the instance (importing the submodule later would otherwise rebind it to the module).
 from .pool_manager import ConnectionPoolManager, pool_manager  # noqa: I001
 from .resilience import CircuitState, RedisMetrics, RetryPolicy, RetryStrategy
-from .retry import simple_retry, with_retry
+from .resilience.retry import simple_retry, with_retry
 from .serialization import deserialize_value, register_codec, serialize_value
 from .subscription_manager import SubscriptionManager
 

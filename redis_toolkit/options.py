@@ -55,6 +55,7 @@ _BEHAVIOUR_FIELDS = frozenset(
         "recovery_timeout",
         "half_open_max_calls",
         "health_check_enabled",
+        "health_checker_interval",
         "max_retries",
         "retry_strategy",
         "retry_delay",
@@ -74,18 +75,26 @@ class RedisConnectionConfig:
 
     - ``url``: ``redis://``, ``rediss://``, ``unix://`` or ``memory://name``; what it names
       (host, port, db, credentials, TLS, socket path) overrides the matching fields.
-    - ``max_connections``: pool limit (``None``: unbounded, as 0.4); ``min_connections``:
-      connections opened ahead when the toolkit is entered (``with`` / ``async with``).
+    - ``max_connections``: pool limit (``None``: unbounded, as 0.4); the real field of the pool
+      limit (``RedisOptions.max_connections``, 0.4's spelling, overrides it when set);
+      ``min_connections``: connections opened ahead when the toolkit is entered (``with`` /
+      ``async with``).
     - ``cluster_mode``, ``startup_nodes``, ``max_connections_per_node``, ``readonly_mode``,
       ``skip_full_coverage_check``: Redis Cluster.
     - ``client_name`` and ``protocol`` (RESP2 by default, so reply shapes do not change with the
       installed redis-py).
     - Resilience: ``circuit_breaker_enabled``, ``failure_threshold``, ``recovery_timeout``,
       ``half_open_max_calls``, ``health_check_enabled`` (a background PING every
-      ``health_check_interval`` seconds), ``max_retries``, ``retry_strategy``
+      ``health_checker_interval`` seconds, 30 by default), ``max_retries``, ``retry_strategy``
       (``"exponential_backoff"``, ``"linear_backoff"``, ``"fixed_delay"``), ``retry_delay``,
       ``max_retry_delay``, ``retry_jitter``, ``retry_deadline`` (seconds for all attempts),
-      ``metrics_enabled``.
+      ``metrics_enabled``. These are the real retry fields; ``RedisOptions``' 0.4 retry fields
+      override them when set (see :meth:`RetryPolicy.from_settings
+      <redis_toolkit.resilience.RetryPolicy.from_settings>`).
+
+    ``health_check_interval`` keeps its 0.4 meaning only: redis-py PINGs a pooled connection
+    idle for longer than that many seconds before using it (0 turns that off). It does not
+    drive the background checker (``health_checker_interval`` does).
 
     Timeouts default to 5 s to connect and no read timeout (0.4's behaviour: blocking commands
     such as BLPOP keep working); set ``socket_timeout`` in production, and always with TLS: the
@@ -130,6 +139,7 @@ class RedisConnectionConfig:
     recovery_timeout: float = 60.0
     half_open_max_calls: int = 1
     health_check_enabled: bool = True
+    health_checker_interval: float = 30.0
     max_retries: int = 3
     retry_strategy: str = "exponential_backoff"
     retry_delay: float = 0.1
@@ -300,6 +310,13 @@ class RedisConnectionConfig:
                 f"{name} must be an int >= 1, got {value!r}",
             )
         _require(
+            isinstance(self.health_checker_interval, (int, float))
+            and not isinstance(self.health_checker_interval, bool)
+            and self.health_checker_interval > 0,
+            f"health_checker_interval must be > 0 seconds (health_check_enabled=False turns the "
+            f"checker off), got {self.health_checker_interval!r}",
+        )
+        _require(
             isinstance(self.max_retries, int) and self.max_retries >= 0,
             f"max_retries must be an int >= 0, got {self.max_retries!r}",
         )
@@ -388,7 +405,13 @@ RedisConfig = RedisConnectionConfig
 class RedisOptions:
     """How the toolkit behaves: validation limits, logging, subscriber and retry settings.
 
-    All 0.4 fields keep their meaning. New in 0.5: ``serializer`` — ``"msgpack"`` (default, exact
+    All 0.4 fields keep their meaning. Three of them are 0.4 spellings of settings whose real
+    home is :class:`RedisConnectionConfig`; they default to ``None`` ("not set") and win over
+    the config when set: ``max_connections`` (the pool limit), and ``retry_attempts`` (attempts
+    in all, so ``max_retries = retry_attempts - 1``), ``retry_delay`` (first wait) and
+    ``retry_backoff`` (exponential factor). Setting any of the three retry fields selects 0.4's
+    schedule: waits of ``retry_delay * retry_backoff**n`` with no jitter, unset ones taken from
+    the config (``retry_backoff``: 2.0). New in 0.5: ``serializer`` — ``"msgpack"`` (default, exact
     types) or ``"legacy-json"`` (writes the 0.4 format byte for byte while a fleet migrates;
     reading accepts both formats either way), ``max_batch_size`` (total bytes of one batch;
     ``None``: ``max_value_size * 10``, as 0.4) and
@@ -407,9 +430,9 @@ class RedisOptions:
     enable_validation: bool = True
     use_connection_pool: bool = True
     max_connections: int | None = None
-    retry_attempts: int = 3
-    retry_delay: float = 0.1
-    retry_backoff: float = 2.0
+    retry_attempts: int | None = None
+    retry_delay: float | None = None
+    retry_backoff: float | None = None
     enable_dynamic_subscription: bool = True
     subscription_expire_minutes: float = 5.0
     subscription_check_interval: float = 30.0
@@ -452,10 +475,24 @@ class RedisOptions:
             f"max_batch_size must be >= 1 or None, got {self.max_batch_size!r}",
         )
         _require(
-            self.retry_attempts >= 0, f"retry_attempts must be >= 0, got {self.retry_attempts}"
+            self.retry_attempts is None
+            or (
+                isinstance(self.retry_attempts, int)
+                and not isinstance(self.retry_attempts, bool)
+                and self.retry_attempts >= 0
+            ),
+            f"retry_attempts must be an int >= 0 or None, got {self.retry_attempts!r}",
         )
-        _require(self.retry_delay >= 0, f"retry_delay must be >= 0, got {self.retry_delay}")
-        _require(self.retry_backoff >= 1, f"retry_backoff must be >= 1, got {self.retry_backoff}")
+        _require(
+            self.retry_delay is None
+            or (isinstance(self.retry_delay, (int, float)) and self.retry_delay >= 0),
+            f"retry_delay must be >= 0 or None, got {self.retry_delay!r}",
+        )
+        _require(
+            self.retry_backoff is None
+            or (isinstance(self.retry_backoff, (int, float)) and self.retry_backoff >= 1),
+            f"retry_backoff must be >= 1 or None, got {self.retry_backoff!r}",
+        )
         _require(
             self.subscription_expire_minutes > 0,
             f"subscription_expire_minutes must be > 0, got {self.subscription_expire_minutes}",
@@ -474,6 +511,16 @@ class RedisOptions:
                 not log_dir or os.path.isdir(log_dir),
                 f"log_path directory {log_dir!r} does not exist; create it or set log_path=None",
             )
+
+    @property
+    def sets_legacy_retry(self) -> bool:
+        """Whether any of 0.4's retry fields (``retry_attempts``, ``retry_delay``,
+        ``retry_backoff``) was set: the toolkit then follows 0.4's retry schedule."""
+        return (
+            self.retry_attempts is not None
+            or self.retry_delay is not None
+            or self.retry_backoff is not None
+        )
 
     @property
     def batch_limit(self) -> int:

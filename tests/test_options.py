@@ -26,8 +26,11 @@ V04_OPTION_FIELDS = {
     "is_logger_info": True, "max_log_size": 256, "log_level": "INFO", "log_path": None,
     "subscriber_retry_delay": 5, "subscriber_stop_timeout": 5,
     "max_value_size": 10 * 1024 * 1024, "max_key_length": 512, "enable_validation": True,
-    "use_connection_pool": True, "max_connections": None, "retry_attempts": 3,
-    "retry_delay": 0.1, "retry_backoff": 2.0, "enable_dynamic_subscription": True,
+    "use_connection_pool": True, "max_connections": None,
+    # 0.4's retry fields are aliases of the config's retry settings: None means "not set" (the
+    # config's max_retries=3, retry_delay=0.1, factor 2 then apply; see test_resilience_wiring).
+    "retry_attempts": None, "retry_delay": None, "retry_backoff": None,
+    "enable_dynamic_subscription": True,
     "subscription_expire_minutes": 5.0, "subscription_check_interval": 30.0,
     "subscription_auto_cleanup": True, "subscription_max_expired": 100,
 }  # fmt: skip

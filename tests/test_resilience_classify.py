@@ -710,7 +710,13 @@ def test_cancellation_is_never_retried_nor_counted(error: BaseException) -> None
 def test_classify_module_does_not_import_asyncio() -> None:
     import redis_toolkit.resilience as pkg
 
-    for path in Path(pkg.__file__).parent.glob("*.py"):
+    package = Path(pkg.__file__).parent
+    # The 0.4 retry decorators sleep; they live here so retry has one home, and the package
+    # does not import them.
+    assert "from .retry import" not in (package / "__init__.py").read_text()
+    for path in package.glob("*.py"):
+        if path.name == "retry.py":
+            continue
         source = path.read_text()
         assert "import asyncio" not in source, path
         assert "redis.asyncio" not in source, path

@@ -372,11 +372,11 @@ def test_from_legacy_keeps_the_04_meaning() -> None:
 def test_from_legacy_defaults_overrides_and_validation() -> None:
     from redis_toolkit.options import RedisOptions
 
-    options = RedisOptions()
+    options = RedisOptions(retry_attempts=3, retry_delay=0.1, retry_backoff=2.0)
     policy = RetryPolicy.from_legacy(
-        options.retry_attempts, options.retry_delay, options.retry_backoff
+        options.retry_attempts - 1, options.retry_delay, options.retry_backoff
     )
-    assert policy == RetryPolicy.from_legacy()
+    assert policy == RetryPolicy.from_legacy(2)
     assert RetryPolicy.from_legacy(retry_delay=30.0).max_delay == 30.0
     assert RetryPolicy.from_legacy(jitter=True, deadline=2.0).deadline == 2.0
     with pytest.raises(ValidationError, match="backoff_factor"):

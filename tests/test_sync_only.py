@@ -32,7 +32,7 @@ def test_dropped_toolkit_stops_its_health_thread(redis_server: RedisServer) -> N
     import gc
 
     config = RedisConnectionConfig(
-        host=redis_server.host, port=redis_server.port, health_check_interval=1
+        host=redis_server.host, port=redis_server.port, health_checker_interval=1
     )
     toolkit = RedisToolkit(config=config)
     assert toolkit.health_checker is not None

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -33,7 +32,7 @@ from ..exceptions import (
     wrap_redis_error,
 )
 from ..options import DEFAULT_OPTIONS, RedisConnectionConfig, RedisOptions
-from ..resilience import RedisMetrics, RetryPolicy, RetryStrategy
+from ..resilience import RedisMetrics, RetryPolicy
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .pool import pool_manager
@@ -143,24 +142,11 @@ class RedisToolkit:
                 self._subscriber.start_nowait()
 
     def _setup_resilience(self, settings: RedisConnectionConfig) -> None:
+        # Every Redis call of the toolkit goes through self._run: breaker, retries, metrics.
         self.metrics = RedisMetrics()
         metrics = self.metrics if settings.metrics_enabled else None
-        opts = self.options
-        legacy = (opts.retry_attempts, opts.retry_delay, opts.retry_backoff) != (3, 0.1, 2.0)
-        if legacy:
-            # 0.4 semantics: retry_attempts counts attempts in all, waits grow by retry_backoff.
-            policy = RetryPolicy.from_legacy(
-                max(0, opts.retry_attempts - 1), opts.retry_delay, opts.retry_backoff
-            )
-        else:
-            policy = RetryPolicy(
-                max_retries=settings.max_retries,
-                strategy=RetryStrategy(settings.retry_strategy),
-                delay=settings.retry_delay,
-                max_delay=settings.max_retry_delay,
-                jitter=settings.retry_jitter,
-                deadline=settings.retry_deadline,
-            )
+        policy = RetryPolicy.from_settings(settings, self.options)
+        # Public since 0.5's first releases; the path below applies the same policy itself.
         self.retry_handler = RetryHandler(policy=policy, metrics=metrics)
         self.circuit_breaker: CircuitBreaker | None = None
         if settings.circuit_breaker_enabled:
@@ -171,46 +157,16 @@ class RedisToolkit:
                 name=self._address,
             )
         self._resilience = ResiliencePath(
-            retry=self.retry_handler if policy.max_retries > 0 else None,
-            breaker=self.circuit_breaker,
-            metrics=metrics,
-            address=self._address,
+            policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
         )
-        # Every Redis call of the toolkit goes through this: breaker, retries, metrics.
         self._run = self._resilience.run
         self.health_checker: HealthChecker | None = None
-        if (
-            settings.health_check_enabled
-            and settings.health_check_interval > 0
-            and self.config is not None
-            and not self.config.is_embedded
-        ):
-            # Its own small pool, with a bounded timeout: a stalled server must fail the check,
-            # and the checker must not wait behind application traffic for a connection.
-            interval = float(settings.health_check_interval)
-            timeout = min(interval, 5.0)
-            check_config = dataclasses.replace(
-                self.config,
-                socket_timeout=timeout,
-                connection_timeout=timeout,
-                max_connections=1,
-                min_connections=0,
-                health_check_interval=0,
-                client_name="redis_toolkit-health",
+        if self.config is not None:
+            self.health_checker = HealthChecker.for_config(
+                self.config, breaker=self.circuit_breaker, metrics=metrics
             )
-            # A client of its own per toolkit (not the shared pool): two toolkits of one config
-            # must not compete for a one-connection pool and fail each other's checks.
-            self.health_checker = HealthChecker(
-                pool_manager.create_client(check_config, shared=False),
-                interval=interval,
-                breaker=self.circuit_breaker,
-                metrics=metrics,
-                timeout=timeout,
-                address=self._address,
-                owns_client=True,
-            )
-            if SyncRuntime.can_spawn():
-                self.health_checker.start()
+            if self.health_checker is not None and SyncRuntime.can_spawn():
+                self.health_checker._spawn()
 
     @classmethod
     def from_url(

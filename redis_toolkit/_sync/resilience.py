@@ -11,15 +11,16 @@ attempt timed into the metrics.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
 from .._compat import SyncEvent, SyncRuntime
-from ..exceptions import wrap_redis_error
+from ..exceptions import ValidationError, wrap_redis_error
 from ..resilience import (
     CircuitBreakerState,
     CircuitState,
@@ -27,20 +28,44 @@ from ..resilience import (
     RetryPolicy,
     RetryStrategy,
     counts_as_failure,
+    is_transient,
 )
+from .pool import pool_manager
+
+if TYPE_CHECKING:
+    from ..options import RedisConnectionConfig
 
 __all__ = ["RetryHandler", "CircuitBreaker", "HealthChecker", "ResiliencePath"]
 
 logger = logging.getLogger("redis_toolkit.resilience")
 
 
-class RetryHandler:
-    """Retry an operation when it is safe, with backoff, up to ``max_retries`` and ``deadline``.
+def _as_types(
+    retry_on: type[BaseException] | tuple[type[BaseException], ...] | None,
+) -> tuple[type[BaseException], ...] | None:
+    if retry_on is None:
+        return None
+    types = (retry_on,) if isinstance(retry_on, type) else tuple(retry_on)
+    for t in types:
+        if not (isinstance(t, type) and issubclass(t, BaseException)):
+            raise ValidationError(f"retry_on must hold exception types, got {t!r}")
+    return types
 
-    Errors raised before the command reached the server (connection refused, LOADING,
-    CLUSTERDOWN, ...) are always retried; timeouts and broken connections only for idempotent
-    commands (``command`` looked up in ``IDEMPOTENT_COMMANDS``), or when ``idempotent=True``
-    is passed. ``handler.execute(lambda: client.get("k"), command="GET")`` (awaited in async).
+
+class RetryHandler:
+    """Retry an operation's failures with backoff, up to ``max_retries`` and ``deadline``.
+
+    ``await handler.execute(operation)`` with no command name retries every transient failure
+    (:data:`~redis_toolkit.resilience.TRANSIENT_ERRORS`: redis-py's and the built-in
+    ``ConnectionError`` and ``TimeoutError``; not wrong credentials): wrapping an operation in
+    a handler is the choice to retry it. ``retry_on`` (a tuple of exception types, here or per
+    call) replaces that set, to narrow or widen it.
+
+    Naming the command (``execute(op, command="INCR")``) or passing ``idempotent`` switches to
+    the toolkit's own command-aware rules instead: errors raised before the command reached the
+    server (connection refused, LOADING, CLUSTERDOWN, ...) are always retried, timeouts and
+    broken connections only for idempotent commands, so a timed-out INCR is not sent twice; an
+    explicit ``retry_on`` must then match as well.
     """
 
     def __init__(
@@ -54,7 +79,9 @@ class RetryHandler:
         *,
         policy: RetryPolicy | None = None,
         metrics: RedisMetrics | None = None,
+        retry_on: tuple[type[BaseException], ...] | None = None,
     ) -> None:
+        self.retry_on = _as_types(retry_on)
         self.policy = policy or RetryPolicy(
             max_retries=max_retries,
             strategy=RetryStrategy(strategy),
@@ -71,24 +98,32 @@ class RetryHandler:
         *,
         command: str | None = None,
         idempotent: bool | None = None,
+        retry_on: tuple[type[BaseException], ...] | None = None,
     ) -> Any:
-        """Run ``operation()`` (awaited in async) and retry it as the policy allows.
+        """Run ``await operation()`` and retry it as the policy allows.
 
-        The last error is raised unchanged when no retry is left or allowed.
+        ``retry_on`` overrides the handler's own for this call. The last error is raised
+        unchanged when no retry is left or allowed.
         """
+        types = _as_types(retry_on) if retry_on is not None else self.retry_on
+        command_aware = command is not None or idempotent is not None
         attempt = 0
         started = time.monotonic()
         while True:
             try:
                 return operation()
             except Exception as e:
-                wait = self.policy.decide(
-                    e,
-                    attempt=attempt,
-                    elapsed=time.monotonic() - started,
-                    command=command,
-                    idempotent=idempotent,
-                )
+                elapsed = time.monotonic() - started
+                if command_aware:
+                    wait = self.policy.decide(
+                        e, attempt=attempt, elapsed=elapsed, command=command, idempotent=idempotent
+                    )
+                    if types is not None and not isinstance(e, types):
+                        wait = None
+                elif is_transient(e, types):
+                    wait = self.policy.next_wait(attempt=attempt, elapsed=elapsed)
+                else:
+                    wait = None
                 if wait is None:
                     raise
                 if self.metrics is not None:
@@ -106,7 +141,7 @@ class CircuitBreaker:
     OPEN refuses every call at once with :class:`~redis_toolkit.exceptions.CircuitOpenError`
     (``retry_after`` seconds), without a network round trip. After ``recovery_timeout`` it turns
     HALF_OPEN and lets ``half_open_max_calls`` trial calls through: a success closes it, a
-    failure opens it again. ``breaker.execute(operation)`` (awaited in async).
+    failure opens it again. ``await breaker.execute(operation)``.
     """
 
     def __init__(
@@ -172,17 +207,21 @@ class CircuitBreaker:
 
 
 class ResiliencePath:
-    """The one path every toolkit operation takes: breaker, retries, metrics, error wrapping."""
+    """The one path every toolkit operation takes: breaker, retries, metrics, error wrapping.
+
+    It holds the retry ``policy`` (``None`` or ``max_retries=0``: no retries) and the breaker
+    directly and applies the command-aware retry rules (see :class:`RetryPolicy`).
+    """
 
     def __init__(
         self,
         *,
-        retry: RetryHandler | None,
+        policy: RetryPolicy | None,
         breaker: CircuitBreaker | None,
         metrics: RedisMetrics | None,
         address: str = "",
     ) -> None:
-        self.retry = retry
+        self.policy = policy if policy is not None and policy.max_retries > 0 else None
         self.breaker = breaker
         self.metrics = metrics
         self.address = address
@@ -200,14 +239,14 @@ class ResiliencePath:
         idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
-        """``fn(*args, **kwargs)`` (awaited in async) through the breaker and the retry policy.
+        """``await fn(*args, **kwargs)`` through the breaker and the retry policy.
 
         A redis-py error that ends the operation is raised as the toolkit error naming
         ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
         """
         breaker = self.breaker.core if self.breaker is not None else None
         permit = breaker.acquire(command) if breaker is not None else None
-        policy = self.retry.policy if self.retry is not None else None
+        policy = self.policy
         metrics = self.metrics
         attempt = 0
         started = began = time.perf_counter()
@@ -261,9 +300,10 @@ class ResiliencePath:
 class HealthChecker:
     """PING the server every ``interval`` seconds in the background; feed the breaker and metrics.
 
-    ``start()`` spawns the loop (an asyncio task in the async API, a daemon thread in the sync
-    one); ``stop()`` ends
-    it within one PING timeout. A failed check counts against the breaker while it is CLOSED; a
+    ``await checker.start()`` starts the loop (a task of the running event loop in the async
+    API, a daemon thread in the sync one); ``await checker.stop()`` ends it within one PING
+    timeout. :meth:`for_config` builds the checker a toolkit uses, with a small client of its
+    own. A failed check counts against the breaker while it is CLOSED; a
     good check while it is OPEN lets it try HALF_OPEN at once instead of waiting out
     ``recovery_timeout``. ``on_error(error)`` and the logger hear about failed checks.
     """
@@ -301,6 +341,47 @@ class HealthChecker:
         self._checks = 0
         self._last_error: BaseException | None = None
 
+    @classmethod
+    def for_config(
+        cls,
+        config: RedisConnectionConfig,
+        *,
+        breaker: CircuitBreaker | None = None,
+        metrics: RedisMetrics | None = None,
+        on_error: Callable[[BaseException], Any] | None = None,
+    ) -> HealthChecker | None:
+        """The checker for ``config``, or ``None`` when ``health_check_enabled`` is off or the
+        backend is embedded (``memory://``: nothing to check).
+
+        It PINGs every ``health_checker_interval`` seconds through a one-connection client of
+        its own (closed by :meth:`stop`), with a timeout of ``min(interval, 5)`` seconds: a
+        stalled server fails the check, and the checker never waits behind application traffic
+        for a connection, nor competes with another toolkit's checker. Not started.
+        """
+        if not config.health_check_enabled or config.is_embedded:
+            return None
+        interval = float(config.health_checker_interval)
+        timeout = min(interval, 5.0)
+        check_config = dataclasses.replace(
+            config,
+            socket_timeout=timeout,
+            connection_timeout=timeout,
+            max_connections=1,
+            min_connections=0,
+            health_check_interval=0,
+            client_name="redis_toolkit-health",
+        )
+        return cls(
+            pool_manager.create_client(check_config, shared=False),
+            interval=interval,
+            breaker=breaker,
+            metrics=metrics,
+            timeout=timeout,
+            on_error=on_error,
+            address=config.address,
+            owns_client=True,
+        )
+
     @property
     def running(self) -> bool:
         """Whether the background loop is running."""
@@ -308,6 +389,10 @@ class HealthChecker:
 
     def start(self) -> None:
         """Start the background loop (no-op when disabled or already running)."""
+        self._spawn()
+
+    def _spawn(self) -> None:
+        # Without awaiting: the toolkit's constructor starts its checker this way.
         if not self.enabled or self.running:
             return
         self._stop = SyncEvent()

@@ -9,6 +9,9 @@
   injected clock.
 * :mod:`.metrics` — :class:`RedisMetrics`: counters and latency percentiles in bounded memory.
 * :mod:`.prometheus` — optional export (``pip install 'redis-toolkit[prometheus]'``).
+* :mod:`.retry` — 0.4's retry decorators ``simple_retry`` and ``with_retry``: the one module
+  here that sleeps, so this package does not import it (``redis_toolkit`` and
+  ``redis_toolkit.utils.retry`` re-export them).
 
 The executors that run operations through these (retry loop, breaker, health checker) live in
 ``redis_toolkit._async`` and its generated sync twin.
@@ -17,7 +20,15 @@ The executors that run operations through these (retry loop, breaker, health che
 from __future__ import annotations
 
 from .breaker_state import CircuitBreakerState, CircuitState, Permit, StateListener
-from .classify import IDEMPOTENT_COMMANDS, ErrorKind, classify, counts_as_failure, is_idempotent
+from .classify import (
+    IDEMPOTENT_COMMANDS,
+    TRANSIENT_ERRORS,
+    ErrorKind,
+    classify,
+    counts_as_failure,
+    is_idempotent,
+    is_transient,
+)
 from .metrics import LATENCY_BUCKET_BOUNDS, OTHER_COMMAND, RedisMetrics
 from .policy import RetryPolicy, RetryStrategy
 from .prometheus import BREAKER_STATE_VALUES, PrometheusCollector, register_prometheus
@@ -29,6 +40,8 @@ __all__ = [
     "classify",
     "counts_as_failure",
     "is_idempotent",
+    "TRANSIENT_ERRORS",
+    "is_transient",
     # retry policy
     "RetryPolicy",
     "RetryStrategy",

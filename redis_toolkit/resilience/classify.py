@@ -46,6 +46,8 @@ __all__ = [
     "classify",
     "counts_as_failure",
     "is_idempotent",
+    "TRANSIENT_ERRORS",
+    "is_transient",
 ]
 
 
@@ -212,6 +214,36 @@ def _classify_redis(error: BaseException) -> ErrorKind:
             return _classify_redis(context)
         return ErrorKind.NOT_SENT
     return ErrorKind.NOT_RETRYABLE
+
+
+#: What a retry handler retries when its caller names no command: the caller who wraps an
+#: operation in a handler has chosen to retry it, so every connection failure and timeout counts,
+#: redis-py's and the built-in ones (the toolkit's ``ConnectionFailedError`` and
+#: ``OperationTimeoutError`` subclass redis-py's). ``retry_on=`` replaces this tuple.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    rex.ConnectionError,
+    rex.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+# Connection errors of the handshake that no retry can fix (wrong credentials).
+_PERMANENT_CONNECTION_ERRORS = (rex.AuthenticationError, rex.AuthorizationError)
+
+
+def is_transient(
+    error: BaseException, retry_on: tuple[type[BaseException], ...] | None = None
+) -> bool:
+    """Whether a caller-chosen retry should repeat after ``error``, whatever the command.
+
+    With ``retry_on`` (a tuple of exception types), exactly its instances. Without it, the
+    instances of :data:`TRANSIENT_ERRORS` except authentication and authorization failures.
+    """
+    if retry_on is not None:
+        return isinstance(error, retry_on)
+    return isinstance(error, TRANSIENT_ERRORS) and not isinstance(
+        error, _PERMANENT_CONNECTION_ERRORS
+    )
 
 
 def classify(error: BaseException) -> ErrorKind:

@@ -237,6 +237,82 @@ class RedisMetrics:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def _overall(self) -> _Stats:
+        with self._lock:
+            return self._all.copy()
+
+    @property
+    def total_operations(self) -> int:
+        """Operations recorded so far (successful and failed)."""
+        return self._overall().total
+
+    @property
+    def successful_operations(self) -> int:
+        """Operations that succeeded."""
+        stats = self._overall()
+        return stats.total - stats.failures
+
+    @property
+    def failed_operations(self) -> int:
+        """Operations that failed."""
+        return self._overall().failures
+
+    @property
+    def success_rate(self) -> float:
+        """Successful / total operations, in ``[0, 1]`` (1.0 when nothing ran)."""
+        stats = self._overall()
+        return (stats.total - stats.failures) / stats.total if stats.total else 1.0
+
+    @property
+    def avg_latency_ms(self) -> float:
+        """Mean latency of all operations in milliseconds (0.0 when nothing ran)."""
+        stats = self._overall()
+        return _ms(stats.latency_sum / stats.total) if stats.total else 0.0
+
+    @property
+    def p50_latency_ms(self) -> float:
+        """Estimated median latency in milliseconds."""
+        return _ms(self._overall().percentile(0.50))
+
+    @property
+    def p95_latency_ms(self) -> float:
+        """Estimated 95th percentile latency in milliseconds."""
+        return _ms(self._overall().percentile(0.95))
+
+    @property
+    def p99_latency_ms(self) -> float:
+        """Estimated 99th percentile latency in milliseconds."""
+        return _ms(self._overall().percentile(0.99))
+
+    @property
+    def max_latency_ms(self) -> float:
+        """Slowest operation recorded, in milliseconds."""
+        return _ms(self._overall().max)
+
+    @property
+    def retries(self) -> int:
+        """Retries made so far."""
+        return self._overall().retries
+
+    @property
+    def breaker_state(self) -> str | None:
+        """The circuit breaker state last reported (``None`` until a breaker reported one)."""
+        with self._lock:
+            return self._breaker_state
+
+    @property
+    def breaker_opens(self) -> int:
+        """How many times the breaker opened."""
+        with self._lock:
+            return self._breaker_opens
+
+    @property
+    def uptime_seconds(self) -> float:
+        """Seconds since the metrics were created or last :meth:`reset`."""
+        with self._lock:
+            started = self._started
+        return max(0.0, self._clock() - started)
+
     def snapshot(self) -> dict[str, Any]:
         """All figures as a plain dict (latencies in milliseconds).
 
@@ -246,7 +322,8 @@ class RedisMetrics:
         ``breaker_state`` (``None`` until a breaker reported one), ``breaker_transitions``,
         ``breaker_opens``, ``errors_by_type`` ({class name: count}), ``commands`` ({NAME:
         {total, failures, avg_latency_ms, p50_latency_ms, p95_latency_ms, p99_latency_ms,
-        retries}}) and ``uptime_seconds``.
+        retries}}) and ``uptime_seconds``. The headline figures are also attributes
+        (``metrics.success_rate``, ``metrics.avg_latency_ms``, ``metrics.total_operations``, ...).
         """
         now = self._clock()
         with self._lock:

@@ -21,10 +21,13 @@ import math
 import random
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ValidationError
 from .classify import ErrorKind, classify, is_idempotent
+
+if TYPE_CHECKING:
+    from ..options import RedisConnectionConfig, RedisOptions
 
 __all__ = ["RetryStrategy", "RetryPolicy"]
 
@@ -140,6 +143,40 @@ class RetryPolicy:
         )
 
     @classmethod
+    def from_settings(
+        cls, config: RedisConnectionConfig, options: RedisOptions | None = None
+    ) -> RetryPolicy:
+        """The toolkit's policy for ``config``, with ``options``' 0.4 retry fields applied.
+
+        The real fields are the config's: ``max_retries``, ``retry_strategy``, ``retry_delay``,
+        ``max_retry_delay``, ``retry_jitter``, ``retry_deadline``. ``RedisOptions``' 0.4 fields
+        are aliases that win when set (not ``None``): ``retry_attempts`` counts attempts in all
+        (``max_retries = retry_attempts - 1``), ``retry_delay`` is the first wait and
+        ``retry_backoff`` the exponential factor. Setting any of them selects 0.4's schedule:
+        exponential, no jitter, ``max_delay`` at least the first wait.
+        """
+        fields: dict[str, Any] = {
+            "max_retries": config.max_retries,
+            "strategy": config.retry_strategy,
+            "delay": config.retry_delay,
+            "max_delay": config.max_retry_delay,
+            "jitter": config.retry_jitter,
+            "deadline": config.retry_deadline,
+        }
+        if options is not None and options.sets_legacy_retry:
+            if options.retry_attempts is not None:
+                fields["max_retries"] = max(0, options.retry_attempts - 1)
+            if options.retry_delay is not None:
+                fields["delay"] = options.retry_delay
+            if options.retry_backoff is not None:
+                fields["backoff_factor"] = options.retry_backoff
+            fields["strategy"] = RetryStrategy.EXPONENTIAL_BACKOFF
+            fields["jitter"] = False
+            if _is_number(fields["delay"]) and _is_number(fields["max_delay"]):
+                fields["max_delay"] = max(fields["max_delay"], fields["delay"])
+        return cls(**fields)
+
+    @classmethod
     def from_legacy(
         cls,
         retry_attempts: int = 3,
@@ -239,6 +276,19 @@ class RetryPolicy:
         if attempt >= self.max_retries:
             return None
         if not self.is_retryable(error, command=command, idempotent=idempotent):
+            return None
+        return self.next_wait(attempt=attempt, elapsed=elapsed, rng=rng)
+
+    def next_wait(
+        self, *, attempt: int, elapsed: float, rng: random.Random | None = None
+    ) -> float | None:
+        """Seconds to wait before retry ``attempt`` of an error already judged retryable.
+
+        ``None`` when ``attempt >= max_retries`` or when the wait would end at or past
+        ``deadline``. :meth:`decide` is this plus the retryability check; executors with their
+        own rule for which errors to retry call it directly.
+        """
+        if attempt >= self.max_retries:
             return None
         wait = self.delay_for(attempt, rng)
         if self.deadline is not None and elapsed + wait >= self.deadline:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ..retry import simple_retry, with_retry
+from ..resilience.retry import simple_retry, with_retry
 
 __all__ = ["simple_retry", "with_retry"]

@@ -61,7 +61,7 @@ def test_breaker_opens_fails_fast_and_recovers_through_health_checks(
         server,
         failure_threshold=3,
         recovery_timeout=60.0,  # recovery must come from the health checker, not this timer
-        health_check_interval=0.2,
+        health_checker_interval=0.2,
         max_retries=1,
     )
     transitions: list[tuple[CircuitState, CircuitState]] = []
@@ -150,7 +150,7 @@ def test_no_acknowledged_write_is_lost(
         server,
         failure_threshold=3,
         recovery_timeout=0.5,
-        health_check_interval=0.2,
+        health_checker_interval=0.2,
         max_retries=2,
     )
     acked: list[int] = []
@@ -216,8 +216,8 @@ def test_toolkits_sharing_a_config_do_not_fail_each_others_health_checks(
     server_factory: Callable[..., RedisServer],
 ) -> None:
     server = server_factory()
-    first = make_toolkit(server, health_check_interval=0.05, failure_threshold=2)
-    second = make_toolkit(server, health_check_interval=0.05, failure_threshold=2)
+    first = make_toolkit(server, health_checker_interval=0.05, failure_threshold=2)
+    second = make_toolkit(server, health_checker_interval=0.05, failure_threshold=2)
     try:
         checkers = [t.health_checker for t in (first, second)]
         assert all(c is not None for c in checkers)
@@ -290,7 +290,7 @@ def test_closing_a_toolkit_closes_its_health_check_connection(
     server_factory: Callable[..., RedisServer],
 ) -> None:
     server = server_factory()
-    toolkit = make_toolkit(server, health_check_interval=0.05)
+    toolkit = make_toolkit(server, health_checker_interval=0.05)
     checker = toolkit.health_checker
     assert checker is not None
     checker.start()
@@ -309,7 +309,7 @@ def test_a_failed_enter_leaves_nothing_running_and_can_be_retried(
     server_factory: Callable[..., RedisServer], prefix: str
 ) -> None:
     server = server_factory()
-    toolkit = make_toolkit(server, health_check_interval=0.05)
+    toolkit = make_toolkit(server, health_checker_interval=0.05)
     server.stop()
     with pytest.raises(ConnectionFailedError):
         with toolkit:
