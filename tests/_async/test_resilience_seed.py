@@ -1,0 +1,223 @@
+"""The earlier resilience design's snippets, run as written there against a private server.
+
+``CircuitBreaker``, ``RetryHandler``, ``HealthChecker`` and ``RedisMetrics`` as the design
+calls them (``redis_toolkit.asyncio`` exports the async classes under those names; the sync
+copy of this file uses the sync ones). ``operation`` and ``redis_client`` are the snippets' free
+names: here a real PING and the toolkit's redis-py client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+
+from redis_toolkit import AsyncCircuitBreaker as CircuitBreaker
+from redis_toolkit import AsyncHealthChecker as HealthChecker
+from redis_toolkit import (
+    AsyncRedisToolkit,
+    CircuitOpenError,
+    CircuitState,
+    RedisConnectionConfig,
+    RedisMetrics,
+    RedisToolkitError,
+    RetryStrategy,
+    ValidationError,
+    async_pool_manager,
+)
+from redis_toolkit import AsyncRetryHandler as RetryHandler
+from redis_toolkit._compat import AsyncRuntime
+from tests.servers import RedisServer
+
+
+async def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
+    deadline = AsyncRuntime.monotonic() + timeout
+    while not await AsyncRuntime.call(predicate):
+        assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
+        await AsyncRuntime.sleep(0.02)
+
+
+def make_toolkit(server: RedisServer, **config: Any) -> AsyncRedisToolkit:
+    settings: dict[str, Any] = {"socket_timeout": 1.0, "connection_timeout": 0.5}
+    settings.update(config)
+    return AsyncRedisToolkit(
+        config=RedisConnectionConfig(host=server.host, port=server.port, **settings)
+    )
+
+
+async def close(toolkit: AsyncRedisToolkit) -> None:
+    await toolkit.aclose()
+    await async_pool_manager.close_all_pools()
+
+
+async def test_circuit_breaker_snippet(redis_server: RedisServer) -> None:
+    toolkit = make_toolkit(redis_server, health_check_enabled=False)
+    operation = toolkit.client.ping
+    try:
+        breaker = CircuitBreaker(
+            failure_threshold=5,
+            recovery_timeout=60.0,
+        )
+
+        result = await breaker.execute(operation)
+
+        assert result is True
+        assert breaker.state is CircuitState.CLOSED
+    finally:
+        await close(toolkit)
+
+
+async def test_retry_handler_snippet(redis_server: RedisServer, prefix: str) -> None:
+    toolkit = make_toolkit(redis_server, health_check_enabled=False)
+    calls: list[int] = []
+
+    async def operation() -> Any:
+        # Two transient failures (the built-in kinds), then the real call.
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("connection reset by peer")
+        if len(calls) == 2:
+            raise TimeoutError("timed out")
+        return await toolkit.client.incr(f"{prefix}counter")
+
+    try:
+        handler = RetryHandler(
+            max_retries=3,
+            strategy=RetryStrategy.EXPONENTIAL_BACKOFF,
+        )
+
+        result = await handler.execute(operation)
+
+        assert result == 1 and len(calls) == 3
+    finally:
+        await close(toolkit)
+
+
+async def test_health_checker_snippet(redis_server: RedisServer) -> None:
+    toolkit = make_toolkit(redis_server, health_check_enabled=False)
+    redis_client = toolkit.client
+    try:
+        checker = HealthChecker(
+            client=redis_client,
+            interval=30.0,
+            enabled=True,
+        )
+
+        await checker.start()
+        is_healthy = checker.is_healthy()
+
+        assert is_healthy is True
+        assert checker.running
+        await poll_until(lambda: checker.status()["checks"] >= 1, what="the first check")
+        assert checker.status()["connected"] is True and checker.is_healthy()
+        assert await checker.stop() is True
+        assert not checker.running
+    finally:
+        await close(toolkit)
+
+
+async def test_redis_metrics_snippet(redis_server: RedisServer, prefix: str) -> None:
+    metrics = RedisMetrics()
+    # Nothing ran yet: headline figures are attributes with their snapshot values.
+    assert (metrics.success_rate, metrics.avg_latency_ms, metrics.total_operations) == (1.0, 0, 0)
+
+    toolkit = make_toolkit(redis_server, health_check_enabled=False)
+    try:
+        metrics = toolkit.metrics
+        # Operations are tracked automatically
+        await toolkit.setter(f"{prefix}k", 1)
+        await toolkit.getter(f"{prefix}k")
+        with pytest.raises(RedisToolkitError):
+            await toolkit.execute_command("NOT-A-COMMAND")
+        print(f"Success rate: {metrics.success_rate}")
+        print(f"Average latency: {metrics.avg_latency_ms}")
+
+        snapshot = metrics.snapshot()
+        assert metrics.total_operations == snapshot["total_operations"] == 3
+        assert metrics.successful_operations == 2 and metrics.failed_operations == 1
+        assert metrics.success_rate == pytest.approx(2 / 3)
+        assert metrics.avg_latency_ms > 0
+        for name in ("avg_latency_ms", "p50_latency_ms", "p95_latency_ms", "p99_latency_ms",
+                     "max_latency_ms", "retries", "breaker_state", "breaker_opens"):  # fmt: skip
+            assert getattr(metrics, name) == snapshot[name], name
+        assert metrics.breaker_state == "closed"
+        assert metrics.uptime_seconds >= 0
+    finally:
+        await close(toolkit)
+
+
+@pytest.mark.fault
+async def test_execute_without_a_command_retries_a_real_timeout(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    """A read timeout may have run the command: the toolkit's own path retries it only for
+    idempotent commands, but a caller who wraps an operation in a handler chose to retry it."""
+    server = server_factory()
+    toolkit = make_toolkit(server, socket_timeout=0.3, health_check_enabled=False)
+    client = toolkit.client
+    handler = RetryHandler(max_retries=5, delay=0.3, jitter=False)
+    try:
+        await client.set(f"{prefix}k", b"v")
+        stall = server.debug_sleep(1.0)
+        assert await handler.execute(lambda: client.get(f"{prefix}k")) == b"v"
+        stall.join(10)
+
+        # Command-aware: an INCR that timed out is not sent again.
+        stall = server.debug_sleep(1.0)
+        with pytest.raises(redis.TimeoutError):
+            await handler.execute(lambda: client.incr(f"{prefix}n"), command="INCR")
+        stall.join(10)
+        assert int(await client.get(f"{prefix}n")) == 1
+
+        # retry_on narrows: only the listed types are retried.
+        stall = server.debug_sleep(1.0)
+        with pytest.raises(redis.TimeoutError):
+            await handler.execute(lambda: client.get(f"{prefix}k"), retry_on=(KeyError,))
+        stall.join(10)
+    finally:
+        await close(toolkit)
+
+
+async def test_retry_on_narrows_and_widens(redis_server: RedisServer) -> None:
+    def failing(error: BaseException, times: int) -> Callable[[], Any]:
+        calls: list[int] = []
+
+        async def operation() -> str:
+            calls.append(1)
+            if len(calls) <= times:
+                raise error
+            return "ok"
+
+        return operation
+
+    handler = RetryHandler(max_retries=2, delay=0.001, jitter=False)
+    # Not transient: raised at once.
+    with pytest.raises(ValueError):
+        await handler.execute(failing(ValueError("bad"), 1))
+    # Wrong credentials are a connection error no retry can fix.
+    with pytest.raises(redis.AuthenticationError):
+        await handler.execute(failing(redis.AuthenticationError("WRONGPASS"), 1))
+    # Widened per call, and per handler.
+    assert await handler.execute(failing(ValueError("bad"), 2), retry_on=(ValueError,)) == "ok"
+    widened = RetryHandler(max_retries=2, delay=0.001, retry_on=(ValueError, ConnectionError))
+    assert await widened.execute(failing(ValueError("bad"), 2)) == "ok"
+    # Narrowed: a built-in ConnectionError is not in the handler's tuple.
+    narrow = RetryHandler(max_retries=2, delay=0.001, retry_on=(redis.TimeoutError,))
+    with pytest.raises(ConnectionError):
+        await narrow.execute(failing(ConnectionError("reset"), 1))
+    # max_retries still bounds it.
+    with pytest.raises(TimeoutError):
+        await handler.execute(failing(TimeoutError("slow"), 3))
+    with pytest.raises(ValidationError, match="retry_on"):
+        RetryHandler(retry_on=("ConnectionError",))  # type: ignore[arg-type]
+    # An open breaker is never retried by a handler: it is not a transient failure.
+    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=60.0)
+    breaker.force_open()
+    toolkit = make_toolkit(redis_server, health_check_enabled=False)
+    try:
+        with pytest.raises(CircuitOpenError):
+            await handler.execute(lambda: breaker.execute(toolkit.client.ping))
+    finally:
+        await close(toolkit)
