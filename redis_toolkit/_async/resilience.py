@@ -39,9 +39,11 @@ __all__ = ["AsyncRetryHandler", "AsyncCircuitBreaker", "AsyncHealthChecker", "As
 logger = logging.getLogger("redis_toolkit.resilience")
 
 
-def _as_types(
-    retry_on: type[BaseException] | tuple[type[BaseException], ...] | None,
-) -> tuple[type[BaseException], ...] | None:
+#: An exception type, or a tuple of them (as ``except`` takes).
+RetryOn = type[BaseException] | tuple[type[BaseException], ...]
+
+
+def _as_types(retry_on: RetryOn | None) -> tuple[type[BaseException], ...] | None:
     if retry_on is None:
         return None
     types = (retry_on,) if isinstance(retry_on, type) else tuple(retry_on)
@@ -78,7 +80,7 @@ class AsyncRetryHandler:
         *,
         policy: RetryPolicy | None = None,
         metrics: RedisMetrics | None = None,
-        retry_on: tuple[type[BaseException], ...] | None = None,
+        retry_on: RetryOn | None = None,
     ) -> None:
         self.retry_on = _as_types(retry_on)
         self.policy = policy or RetryPolicy(
@@ -97,7 +99,7 @@ class AsyncRetryHandler:
         *,
         command: str | None = None,
         idempotent: bool | None = None,
-        retry_on: tuple[type[BaseException], ...] | None = None,
+        retry_on: RetryOn | None = None,
     ) -> Any:
         """Run ``await operation()`` and retry it as the policy allows.
 

@@ -2,7 +2,8 @@
 
 ``redis_toolkit.retry``, ``redis_toolkit.utils`` and ``redis_toolkit.utils.retry`` (0.4's path)
 re-export these same objects. Unlike the rest of :mod:`redis_toolkit.resilience`, this module
-sleeps: it is the executor of its own small policy.
+sleeps (``time.sleep``, or ``AsyncRuntime.sleep`` for ``async def`` functions): it is the
+executor of its own small policy, and the package does not import it.
 
 Both keep their 0.4 signatures and defaults, and now also decorate ``async def`` functions
 (the wait then does not block the event loop). They retry only the exception types given,
@@ -14,7 +15,6 @@ so retrying an ``INCR`` can apply it twice.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import redis
 
+from .._compat import AsyncRuntime
 from ..exceptions import ConnectionFailedError, OperationTimeoutError
 
 __all__ = ["simple_retry", "with_retry"]
@@ -74,7 +75,7 @@ def _retrying(
                         raise
                     delay = delays(attempt)
                     report(e, attempt, delay)
-                    await asyncio.sleep(delay)
+                    await AsyncRuntime.sleep(delay)
             raise AssertionError("unreachable")
 
         return async_wrapper
