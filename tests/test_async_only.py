@@ -158,3 +158,20 @@ async def test_a_stalled_connection_does_not_hold_back_the_other_callers(
         proxy.close()
         await toolkit.aclose()
         await async_pool_manager.close_all_pools()
+
+
+def test_the_design_resilience_names_are_the_async_flavours() -> None:
+    """The earlier design's snippets (``await handler.execute(operation)``, ``await
+    checker.start()``) import these names from the async module."""
+    import inspect
+
+    from redis_toolkit import AsyncCircuitBreaker, AsyncHealthChecker, AsyncRetryHandler
+    from redis_toolkit.asyncio import CircuitBreaker, HealthChecker, RetryHandler
+
+    assert (CircuitBreaker, HealthChecker, RetryHandler) == (
+        AsyncCircuitBreaker,
+        AsyncHealthChecker,
+        AsyncRetryHandler,
+    )
+    for method in (CircuitBreaker.execute, RetryHandler.execute, HealthChecker.start):
+        assert inspect.iscoroutinefunction(method), method
