@@ -422,6 +422,8 @@ class AsyncRedisToolkit:
         :class:`~redis_toolkit.exceptions.BatchWriteError` lists the keys written and the keys not
         confirmed written. On a cluster, keys are grouped per node (atomic per node, not overall).
         """
+        if self._closed:
+            raise self._closed_error("batch_set")
         opts = self.options if options is None else options
         if not isinstance(mapping, Mapping):
             raise ValidationError(f"batch_set takes a mapping, got {type(mapping).__name__}")
