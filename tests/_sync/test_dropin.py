@@ -75,7 +75,9 @@ def test_redis_client_is_the_client(toolkit: RedisToolkit, prefix: str) -> None:
 def test_health_check_is_false_for_any_failure(server_factory, prefix: str) -> None:
     guarded = server_factory()
     with guarded.admin() as admin:
-        admin.acl_setuser("app", enabled=True, passwords=["+right-pw"], keys=["*"], commands=["+@all"])
+        admin.acl_setuser(
+            "app", enabled=True, passwords=["+right-pw"], keys=["*"], commands=["+@all"]
+        )
     cases = {
         "wrong password": RedisConnectionConfig(
             host=guarded.host, port=guarded.port, username="app", password="wrong-pw"
