@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import shutil
+import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -111,3 +113,17 @@ def test_sync_closed_toolkit_raises() -> None:
     toolkit.close()
     with pytest.raises(redis_toolkit.ClientClosedError, match="closed"):
         toolkit.setter("k", 1)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_bench_runs_the_benchmark_scripts() -> None:
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        ["make", "-n", "bench", "BENCH_ARGS=--quick"],
+        cwd=root, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    scripts = [w for w in result.stdout.split() if w.startswith("benchmarks/bench_")]
+    assert {"benchmarks/bench_core.py", "benchmarks/bench_pubsub.py"} <= set(scripts)
+    assert all((root / script).is_file() for script in scripts)
+    assert "redis_toolkit bench" not in result.stdout
