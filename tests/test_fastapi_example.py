@@ -107,5 +107,6 @@ async def test_health_and_metrics_under_concurrency(app_and_http) -> None:
     await asyncio.gather(*(http.put(f"/values/m{i}", json=i) for i in range(10)))
     metrics = (await http.get("/metrics")).json()
     assert metrics["total_operations"] >= 10
-    assert metrics["success_rate"] == 1.0
-    assert "commands" in metrics and "SET" in metrics["commands"]
+    # per command: the background health check of a loaded machine must not make this flaky
+    assert metrics["commands"]["SET"]["total"] >= 10
+    assert metrics["commands"]["SET"]["failures"] == 0
