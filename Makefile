@@ -35,8 +35,13 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy redis_toolkit
 
+# Each benchmark starts a private redis-server unless BENCH_ARGS has --url; BENCH_ARGS=--quick
+# makes a smoke run. The figures are ratios measured in the same run.
+BENCH_ARGS ?=
 bench: setup redis-server
-	$(PY) -m redis_toolkit bench
+	$(PY) benchmarks/bench_core.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_pubsub.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_serialization.py $(filter --quick,$(BENCH_ARGS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -14,17 +14,17 @@ __version__ = "0.5.0.dev0"
 
 from ._async import (
     AsyncCircuitBreaker,
-    AsyncConnectionPoolManager,
     AsyncHealthChecker,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
-    async_pool_manager,
 )
 from ._sync import CircuitBreaker, HealthChecker, RedisToolkit, RetryHandler, Subscriber
+from .async_pool_manager import AsyncConnectionPoolManager, async_pool_manager
 from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
+    ClientClosedError,
     ClusterConfigError,
     ConnectionFailedError,
     OperationTimeoutError,
@@ -34,8 +34,9 @@ from .exceptions import (
 )
 from .options import DEFAULT_OPTIONS, RedisConfig, RedisConnectionConfig, RedisOptions
 
-# Imported through the 0.4 module path so that the attribute `redis_toolkit.pool_manager` stays
-# the instance (importing the submodule later would otherwise rebind it to the module).
+# Imported through their module paths so that the attributes `redis_toolkit.pool_manager` and
+# `redis_toolkit.async_pool_manager` stay the instances (importing the submodules later would
+# otherwise rebind them to the modules).
 from .pool_manager import ConnectionPoolManager, pool_manager  # noqa: I001
 from .resilience import CircuitState, RedisMetrics, RetryPolicy, RetryStrategy
 from .resilience.retry import simple_retry, with_retry
@@ -81,6 +82,7 @@ __all__ = [
     "CircuitOpenError",
     "ClusterConfigError",
     "BatchWriteError",
+    "ClientClosedError",
     # serialization
     "serialize_value",
     "deserialize_value",

@@ -5,6 +5,7 @@ the ``redis_toolkit`` logger, and only when they differ from their defaults, so 
 that configures logging itself is never overridden by default options:
 
 - ``log_path``: a file handler at ``log_level`` on the ``redis_toolkit`` logger (one per path);
+  a directory gets a ``redis_toolkit.log`` file inside it, as 0.4 wrote its log into the directory;
 - ``log_level`` other than ``"INFO"``: the level of the ``redis_toolkit`` logger;
 - ``is_logger_info`` (default True): each setter/getter/publish is logged at INFO with its value
   cut to ``max_log_size`` characters, when the logger is enabled for INFO.
@@ -13,12 +14,13 @@ that configures logging itself is never overridden by default options:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
 from .options import RedisOptions
 
-__all__ = ["apply_legacy_logging", "describe"]
+__all__ = ["apply_legacy_logging", "describe", "log_file_path"]
 
 _handlers: dict[str, logging.Handler] = {}
 _lock = threading.Lock()
@@ -29,20 +31,28 @@ def apply_legacy_logging(options: RedisOptions) -> None:
     logger = logging.getLogger("redis_toolkit")
     level = options.logging_level
     if options.log_path is not None:
+        path = log_file_path(options.log_path)
         with _lock:
-            handler = _handlers.get(options.log_path)
+            handler = _handlers.get(path)
             if handler is None:
-                handler = logging.FileHandler(options.log_path, encoding="utf-8")
+                handler = logging.FileHandler(path, encoding="utf-8")
                 handler.setFormatter(
                     logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
                 )
                 logger.addHandler(handler)
-                _handlers[options.log_path] = handler
+                _handlers[path] = handler
             handler.setLevel(level)
         if logger.getEffectiveLevel() > level:
             logger.setLevel(level)
     elif options.log_level != "INFO":
         logger.setLevel(level)
+
+
+def log_file_path(log_path: str) -> str:
+    """The file that ``log_path`` names: itself, or ``redis_toolkit.log`` inside a directory."""
+    if os.path.isdir(log_path):
+        return os.path.join(log_path, "redis_toolkit.log")
+    return log_path
 
 
 def describe(value: Any, max_size: int) -> str:

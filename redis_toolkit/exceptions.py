@@ -24,6 +24,7 @@ __all__ = [
     "CircuitOpenError",
     "ClusterConfigError",
     "BatchWriteError",
+    "ClientClosedError",
 ]
 
 
@@ -125,6 +126,14 @@ class BatchWriteError(RedisToolkitError):
         super().__init__(message)
         self.failed_keys = failed_keys
         self.written_keys = written_keys or []
+
+
+class ClientClosedError(RedisToolkitError):
+    """The toolkit was closed (``close()``, ``aclose()`` or leaving its ``with`` block).
+
+    Nothing was sent: a closed toolkit never reconnects on its own. Create a new toolkit, or
+    enter the closed one again with ``with`` / ``async with`` (entering reopens it).
+    """
 
 
 def wrap_redis_exceptions(func: Any) -> Any:

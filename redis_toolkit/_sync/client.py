@@ -26,6 +26,7 @@ from .._validation import (
 )
 from ..exceptions import (
     BatchWriteError,
+    ClientClosedError,
     RedisToolkitError,
     SerializationError,
     ValidationError,
@@ -133,6 +134,7 @@ class RedisToolkit:
                 max_expired=self.options.subscription_max_expired,
             )
         self._subscriber: Subscriber | None = None
+        self._stopped_task: Any = None  # the last listener's task/thread, for `sub_thread`
         if channels and message_handler is not None:
             # The 0.4 form: channels and a handler in the constructor start listening. The
             # async API can only start where an event loop runs; otherwise `async with` or
@@ -176,7 +178,13 @@ class RedisToolkit:
 
         ``memory://name`` is the embedded backend: an in-process fakeredis server shared by every
         client of the same name. Other keyword arguments are :class:`RedisConnectionConfig` fields.
+        ``None``, an empty string or a URL without a supported scheme raise
+        :class:`~redis_toolkit.exceptions.ValidationError` (never a silent ``localhost``).
         """
+        if not isinstance(url, str) or not url.strip():
+            raise ValidationError(
+                f"from_url needs a redis://, rediss://, unix:// or memory:// URL, got {url!r}"
+            )
         return cls(config=RedisConnectionConfig(url=url, **config_fields), options=options)
 
     # -- properties --------------------------------------------------------------------------
@@ -186,7 +194,32 @@ class RedisToolkit:
         """The underlying redis-py client, for commands the toolkit does not wrap."""
         return self._client
 
-    # -- helpers -----------------------------------------------------------------------------
+    @property
+    def _redis_client(self) -> Any:
+        # 0.4's attribute name for the client; its tests and users reach for it.
+        return self._client
+
+    @property
+    def closed(self) -> bool:
+        """Whether the toolkit was closed; commands then raise ClientClosedError."""
+        return self._closed
+
+    # -- helpers
+
+    def _refuse_closed(self, command: str, *args: Any, **kwargs: Any) -> Any:
+        # Stands in for the resilience path once closed: nothing is sent, nothing reconnects.
+        raise self._closed_error(command, key=kwargs.get("key"), channel=kwargs.get("channel"))
+
+    def _closed_error(
+        self, what: str, key: str | None = None, channel: str | None = None
+    ) -> ClientClosedError:
+        target = f" on key {key!r}" if key else f" on channel {channel!r}" if channel else ""
+        return ClientClosedError(
+            f"{what}{target}: this toolkit ({self._address}) was closed; create a new one or "
+            f"enter it again with a with-block",
+            key=key,
+            channel=channel,
+        )
 
     def _serializer_for(self, opts: RedisOptions) -> Serializer:
         if opts is self.options or opts.serializer == self.options.serializer:
@@ -346,6 +379,8 @@ class RedisToolkit:
         :class:`~redis_toolkit.exceptions.BatchWriteError` lists the keys written and the keys not
         confirmed written. On a cluster, keys are grouped per node (atomic per node, not overall).
         """
+        if self._closed:
+            raise self._closed_error("batch_set")
         opts = self.options if options is None else options
         if not isinstance(mapping, Mapping):
             raise ValidationError(f"batch_set takes a mapping, got {type(mapping).__name__}")
@@ -491,7 +526,17 @@ class RedisToolkit:
         callables only). ``on_error(error, channel)`` hears about handler errors and lost
         connections. A running listener gets the new channels and patterns without a restart.
         Returns False if Redis did not confirm within 5 s (the listener keeps trying).
+        After :meth:`stop_subscriber`, a new ``handler`` (or ``on_error``) starts a new listener
+        with it, on ``channels`` and ``patterns`` (the old ones when not given), as in 0.4.
         """
+        if self._closed:
+            raise self._closed_error("start_subscriber")
+        old = self._subscriber
+        if old is not None and not old.running and (handler is not None or on_error is not None):
+            # 0.4: stop_subscriber() then start_subscriber(channels, new_handler) restarts.
+            self._subscriber = None
+            channels = channels if channels is not None else old.channels
+            patterns = patterns if patterns is not None else old.patterns
         if self._subscriber is None:
             self._subscriber = self._new_subscriber(
                 channels, patterns, handler or self._message_handler, on_error
@@ -518,6 +563,7 @@ class RedisToolkit:
         """
         if self._subscriber is None:
             return True
+        self._stopped_task = self._subscriber._task or self._stopped_task
         return self._subscriber.stop()
 
     @property
@@ -527,8 +573,12 @@ class RedisToolkit:
 
     @property
     def sub_thread(self) -> Any:
-        """0.4 name: the listener's thread (its task in the async API), or None."""
-        return self._subscriber._task if self._subscriber is not None else None
+        """0.4 name: the listener's thread (its task in the async API), or None.
+
+        After :meth:`stop_subscriber` it is the stopped one, as in 0.4 (``is_alive()`` False).
+        """
+        task = self._subscriber._task if self._subscriber is not None else None
+        return task if task is not None else self._stopped_task
 
     @property
     def run_subscriber(self) -> bool:
@@ -558,6 +608,8 @@ class RedisToolkit:
         subscriptions are disabled.
         """
         check_names([channel])
+        if self._closed:
+            raise self._closed_error("subscribe_dynamic", channel=channel)
         if self._subscription_manager is None:
             logger.error("subscribe_dynamic(%r): dynamic subscriptions are disabled", channel)
             return False
@@ -635,11 +687,17 @@ class RedisToolkit:
         return status
 
     def health_check(self) -> bool:
-        """PING the server; True when it answers, False (and a warning logged) when it does not."""
+        """PING the server; True when it answers, False (and a warning logged) when it does not.
+
+        Never raises (as in 0.4): any failure, and a closed toolkit, give False.
+        """
+        if self._closed:
+            logger.warning("health check of %s: the toolkit was closed", self._address)
+            return False
         try:
             return bool(self._client.ping())
-        except (RedisError, RedisClusterException) as e:
-            logger.warning("health check of %s failed: %s", self._address, e)
+        except Exception as e:  # 0.4's contract: a health check answers, it does not raise
+            logger.warning("health check of %s failed: %r", self._address, e)
             return False
 
     def cleanup(self) -> None:
@@ -647,11 +705,18 @@ class RedisToolkit:
         self.close()
 
     def close(self) -> None:
-        """Close the client this toolkit created (a client passed in stays open). Idempotent."""
+        """Close the client this toolkit created (a client passed in stays open). Idempotent.
+
+        Afterwards every command raises :class:`~redis_toolkit.exceptions.ClientClosedError`
+        (nothing reconnects silently) and :meth:`health_check` is False. Entering the toolkit
+        again (``async with``) reopens it.
+        """
         if self._closed:
             return
         self._closed = True
+        self._run = self._refuse_closed
         if self._subscriber is not None:
+            self._stopped_task = self._subscriber._task or self._stopped_task
             self._subscriber.stop()
         if self.health_checker is not None:
             self.health_checker.stop()
@@ -659,7 +724,10 @@ class RedisToolkit:
             self._client.close()
 
     def __enter__(self) -> RedisToolkit:
-        self._closed = False  # entering again after a close (or a failed enter) reopens it
+        # Entering again after a close (or a failed enter) reopens it: the with-block is an
+        # explicit lifecycle, and a failed enter must be retryable once the server is back.
+        self._closed = False
+        self._run = self._resilience.run
         try:
             self._enter()
         except BaseException:
