@@ -14,10 +14,10 @@ from redis_toolkit._compat import (
     AsyncQueue,
     AsyncRuntime,
     QueueEmpty,
-    SyncEvent,
-    SyncLock,
-    SyncQueue,
-    SyncRuntime,
+    Event,
+    Lock,
+    Queue,
+    Runtime,
 )
 
 
@@ -32,7 +32,7 @@ async def test_async_event_wait_reports_timeout_and_set() -> None:
 
 
 def test_sync_event_wait_reports_timeout_and_set() -> None:
-    event = SyncEvent()
+    event = Event()
     assert event.wait(0.01) is False
     threading.Timer(0.01, event.set).start()
     assert event.wait(5) is True
@@ -55,7 +55,7 @@ async def test_async_queue_get_timeout_raises_queue_empty() -> None:
 
 
 def test_sync_queue_get_timeout_raises_queue_empty() -> None:
-    q: SyncQueue[int] = SyncQueue()
+    q: Queue[int] = Queue()
     with pytest.raises(QueueEmpty):
         q.get(timeout=0.01)
     with pytest.raises(QueueEmpty):
@@ -76,7 +76,7 @@ async def test_async_lock_is_a_mutex() -> None:
 
 
 def test_sync_lock_is_a_mutex() -> None:
-    lock = SyncLock()
+    lock = Lock()
     with lock:
         assert lock.locked()
     assert not lock.locked()
@@ -108,36 +108,36 @@ async def test_async_join_cancels_a_task_that_does_not_stop() -> None:
 
 
 def test_sync_spawn_and_join() -> None:
-    stop = SyncEvent()
-    started = SyncEvent()
+    stop = Event()
+    started = Event()
 
     def loop() -> None:
         started.set()
         while not stop.wait(0.001):
             pass
 
-    thread = SyncRuntime.spawn(loop, name="ticker")
+    thread = Runtime.spawn(loop, name="ticker")
     assert thread.daemon
     assert started.wait(5)
     stop.set()
-    assert SyncRuntime.join(thread, timeout=5) is True
+    assert Runtime.join(thread, timeout=5) is True
     assert not thread.is_alive()
 
 
 def test_sync_join_reports_a_thread_still_running() -> None:
     release = threading.Event()
-    thread = SyncRuntime.spawn(release.wait, 5, name="stubborn")
-    assert SyncRuntime.join(thread, timeout=0.01) is False
+    thread = Runtime.spawn(release.wait, 5, name="stubborn")
+    assert Runtime.join(thread, timeout=0.01) is False
     release.set()
-    assert SyncRuntime.join(thread, timeout=5) is True
+    assert Runtime.join(thread, timeout=5) is True
 
 
 def test_spawned_crash_is_logged_not_lost(caplog: pytest.LogCaptureFixture) -> None:
     def boom() -> None:
         raise RuntimeError("kaput")
 
-    thread = SyncRuntime.spawn(boom, name="crasher")
-    SyncRuntime.join(thread, timeout=5)
+    thread = Runtime.spawn(boom, name="crasher")
+    Runtime.join(thread, timeout=5)
     assert "crasher" in caplog.text and "kaput" in caplog.text
 
 
@@ -150,7 +150,7 @@ async def test_async_call_runs_plain_and_async_callables() -> None:
 
 
 def test_sync_call_runs_plain_callables() -> None:
-    assert SyncRuntime.call(lambda x, y=0: x + y, 2, y=3) == 5
+    assert Runtime.call(lambda x, y=0: x + y, 2, y=3) == 5
 
 
 def test_sync_call_refuses_coroutine_functions() -> None:
@@ -163,19 +163,15 @@ def test_sync_call_refuses_coroutine_functions() -> None:
 
     for fn in (handler, AsyncCallable(), functools.partial(handler)):
         with pytest.raises(TypeError, match="coroutine"):
-            SyncRuntime.call(fn, 1)
+            Runtime.call(fn, 1)
     for fn in (handler, AsyncCallable()):
         with pytest.raises(TypeError, match="coroutine function"):
-            SyncRuntime.check_callable(fn, "handler")
+            Runtime.check_callable(fn, "handler")
 
 
 def test_check_callable_refuses_non_callables() -> None:
     with pytest.raises(TypeError, match="must be callable"):
-        SyncRuntime.check_callable(42, "handler")
+        Runtime.check_callable(42, "handler")
     with pytest.raises(TypeError, match="must be callable"):
         AsyncRuntime.check_callable(42, "handler")
 
-
-def test_runtimes_say_which_they_are() -> None:
-    assert AsyncRuntime.IS_ASYNC is True
-    assert SyncRuntime.IS_ASYNC is False

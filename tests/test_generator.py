@@ -140,7 +140,7 @@ def test_unmapped_public_async_class_is_refused(
         "class AsyncWidget:\n    async def aclose(self) -> None: ...\n"
     )
     assert check(project) != 0
-    assert "SyncWidget is neither a _compat twin nor mapped" in capsys.readouterr().err
+    assert "add 'AsyncWidget' to REPLACEMENTS" in capsys.readouterr().err
 
 
 def test_lifecycle_names_are_converted(project: Path) -> None:
@@ -151,5 +151,6 @@ def test_lifecycle_names_are_converted(project: Path) -> None:
     )
     assert run_unasync.main(["--root", str(project)]) == 0
     out = (project / "redis_toolkit" / "_sync" / "widget.py").read_text()
-    assert "def stop(toolkit, event: SyncEvent) -> None:" in out
+    assert "from .._compat import Event\n" in out
+    assert "def stop(toolkit, event: Event) -> None:" in out
     assert "    with toolkit:\n        toolkit.close()\n    event.wait(1.0)" in out

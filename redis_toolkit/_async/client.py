@@ -1,6 +1,5 @@
-"""The toolkit client: typed values, batches, pub/sub and resilience over redis-py.
-
-``AsyncRedisToolkit`` in ``redis_toolkit/_async``; ``RedisToolkit`` in the generated sync copy.
+"""The toolkit client ``AsyncRedisToolkit``: typed values, batches, pub/sub and resilience
+over redis-py.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
+from .._coalesce import coalescing  # ASYNC
 from .._compat import AsyncRedisCluster, AsyncRuntime
 from .._logging import apply_legacy_logging, describe
 from .._validation import (
@@ -118,9 +118,12 @@ class AsyncRedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, AsyncRedisCluster)
-        # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
-        coalesce = self.options.auto_pipeline and not self._cluster
-        self._commands = AsyncRuntime.coalescing(self._client) if coalesce else self._client
+        if True:  # ASYNC
+            # Concurrent tasks' commands share round trips (auto-pipelining).
+            coalesce = self.options.auto_pipeline and not self._cluster
+            self._commands = coalescing(self._client) if coalesce else self._client
+        else:
+            self._commands = self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
@@ -134,11 +137,14 @@ class AsyncRedisToolkit:
             )
         self._subscriber: AsyncSubscriber | None = None
         if channels and message_handler is not None:
-            # The 0.4 form: channels and a handler in the constructor start listening. The
-            # async API can only start where an event loop runs; otherwise `async with` or
-            # `await start_subscriber()` starts it.
+            # The 0.4 form: channels and a handler in the constructor start listening.
             self._subscriber = self._new_subscriber(list(channels), None, message_handler, None)
-            if AsyncRuntime.can_spawn():
+            if True:  # ASYNC
+                # A task can only start where an event loop runs; otherwise `async with` or
+                # `await start_subscriber()` starts it.
+                if AsyncRuntime.can_spawn():
+                    self._subscriber.start_nowait()
+            else:
                 self._subscriber.start_nowait()
 
     def _setup_resilience(self, settings: RedisConnectionConfig) -> None:
@@ -208,7 +214,11 @@ class AsyncRedisToolkit:
                 address=self._address,
                 owns_client=True,
             )
-            if AsyncRuntime.can_spawn():
+            if True:  # ASYNC
+                # Outside an event loop the first `async with` or command starts it.
+                if AsyncRuntime.can_spawn():
+                    self.health_checker.start()
+            else:
                 self.health_checker.start()
 
     @classmethod
@@ -354,8 +364,7 @@ class AsyncRedisToolkit:
     async def execute_command(self, *args: Any, idempotent: bool | None = None) -> Any:
         """Run a raw Redis command through the toolkit's breaker, retries and metrics.
 
-        ``toolkit.execute_command("INCR", "hits")`` (awaited in the async API). The reply is
-        redis-py's, not
+        ``await toolkit.execute_command("INCR", "hits")``. The reply is redis-py's, not
         deserialized. After a timeout the command is retried only if it is idempotent (known
         by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
         """
@@ -530,10 +539,10 @@ class AsyncRedisToolkit:
         """Start listening; return once Redis confirmed every subscription.
 
         ``handler(channel, value)`` gets each message (a pattern's handler learns the real
-        channel). Async handlers are awaited; plain callables work too (the sync API takes plain
-        callables only). ``on_error(error, channel)`` hears about handler errors and lost
-        connections. A running listener gets the new channels and patterns without a restart.
-        Returns False if Redis did not confirm within 5 s (the listener keeps trying).
+        channel); it may be a plain or async callable. ``on_error(error, channel)`` hears about
+        handler errors and lost connections. A running listener gets the new channels and
+        patterns without a restart. Returns False if Redis did not confirm within 5 s (the
+        listener keeps trying).
         """
         if self._subscriber is None:
             self._subscriber = self._new_subscriber(
@@ -570,7 +579,7 @@ class AsyncRedisToolkit:
 
     @property
     def sub_thread(self) -> Any:
-        """0.4 name: the listener's thread (its task in the async API), or None."""
+        """0.4 name: the listener's asyncio task, or None."""
         return self._subscriber._task if self._subscriber is not None else None
 
     @property

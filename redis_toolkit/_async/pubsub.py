@@ -1,5 +1,4 @@
-"""The supervised pub/sub listener: ``AsyncSubscriber`` runs as an asyncio task, ``Subscriber``
-(the generated sync copy) as a daemon thread.
+"""The supervised pub/sub listener: ``AsyncSubscriber`` runs as an asyncio task.
 
 One background loop owns the pub/sub connection. It reads messages with a poll timeout,
 decodes them with the toolkit serializer and hands ``(channel, value)`` to the handler. It
@@ -56,8 +55,7 @@ class AsyncSubscriber:
     ``handler(channel, value)`` receives every message (for a pattern, the real channel); a
     channel added through the ``manager`` with its own callback goes to that callback instead.
     ``on_error(error, channel)`` hears about handler errors, undecodable payloads and lost
-    connections (``channel`` is None for those). Both may be plain or async callables here; the
-    sync twin takes plain callables only.
+    connections (``channel`` is None for those). Both may be plain or async callables.
     """
 
     def __init__(

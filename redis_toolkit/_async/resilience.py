@@ -2,10 +2,9 @@
 
 The decisions are pure (``redis_toolkit.resilience``: RetryPolicy, CircuitBreakerState,
 RedisMetrics); this module runs operations through them, written once for async and generated
-for sync. Every toolkit operation goes through the resilience path (``AsyncResiliencePath``;
-``ResiliencePath`` in the sync copy): the breaker first
-(an OPEN breaker refuses at once, before any socket is touched), then the retry loop, with each
-attempt timed into the metrics.
+for sync. Every toolkit operation goes through the resilience path (``AsyncResiliencePath``):
+the breaker first (an OPEN breaker refuses at once, before any socket is touched), then the
+retry loop, with each attempt timed into the metrics.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ class AsyncRetryHandler:
     Errors raised before the command reached the server (connection refused, LOADING,
     CLUSTERDOWN, ...) are always retried; timeouts and broken connections only for idempotent
     commands (``command`` looked up in ``IDEMPOTENT_COMMANDS``), or when ``idempotent=True``
-    is passed. ``handler.execute(lambda: client.get("k"), command="GET")`` (awaited in async).
+    is passed: ``await handler.execute(lambda: client.get("k"), command="GET")``.
     """
 
     def __init__(
@@ -71,7 +70,7 @@ class AsyncRetryHandler:
         command: str | None = None,
         idempotent: bool | None = None,
     ) -> Any:
-        """Run ``operation()`` (awaited in async) and retry it as the policy allows.
+        """Run ``await operation()`` and retry it as the policy allows.
 
         The last error is raised unchanged when no retry is left or allowed.
         """
@@ -105,7 +104,7 @@ class AsyncCircuitBreaker:
     OPEN refuses every call at once with :class:`~redis_toolkit.exceptions.CircuitOpenError`
     (``retry_after`` seconds), without a network round trip. After ``recovery_timeout`` it turns
     HALF_OPEN and lets ``half_open_max_calls`` trial calls through: a success closes it, a
-    failure opens it again. ``breaker.execute(operation)`` (awaited in async).
+    failure opens it again. Use: ``await breaker.execute(operation)``.
     """
 
     def __init__(
@@ -199,7 +198,7 @@ class AsyncResiliencePath:
         idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
-        """``fn(*args, **kwargs)`` (awaited in async) through the breaker and the retry policy.
+        """Run ``await fn(*args, **kwargs)`` through the breaker and the retry policy.
 
         A redis-py error that ends the operation is raised as the toolkit error naming
         ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
@@ -260,11 +259,10 @@ class AsyncResiliencePath:
 class AsyncHealthChecker:
     """PING the server every ``interval`` seconds in the background; feed the breaker and metrics.
 
-    ``start()`` spawns the loop (an asyncio task in the async API, a daemon thread in the sync
-    one); ``stop()`` ends
-    it within one PING timeout. A failed check counts against the breaker while it is CLOSED; a
-    good check while it is OPEN lets it try HALF_OPEN at once instead of waiting out
-    ``recovery_timeout``. ``on_error(error)`` and the logger hear about failed checks.
+    ``start()`` spawns the loop as an asyncio task; ``stop()`` ends it within one PING timeout.
+    A failed check counts against the breaker while it is CLOSED; a good check while it is OPEN
+    lets it try HALF_OPEN at once instead of waiting out ``recovery_timeout``. ``on_error(error)``
+    and the logger hear about failed checks.
     """
 
     def __init__(
@@ -314,10 +312,13 @@ class AsyncHealthChecker:
 
     def signal_stop(self) -> None:
         """Ask the loop to end, without waiting for it (safe from ``__del__``)."""
-        try:
+        if True:  # ASYNC
+            try:
+                self._stop.set()
+            except RuntimeError:  # the event loop is gone: the task went with it
+                pass
+        else:
             self._stop.set()
-        except RuntimeError:  # the event loop is gone: the task went with it
-            pass
 
     async def stop(self, timeout: float | None = None) -> bool:
         """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout).

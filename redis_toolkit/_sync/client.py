@@ -1,7 +1,6 @@
 # Generated from redis_toolkit/_async/client.py by tools/run_unasync.py. DO NOT EDIT.
-"""The toolkit client: typed values, batches, pub/sub and resilience over redis-py.
-
-``AsyncRedisToolkit`` in ``redis_toolkit/_async``; ``RedisToolkit`` in the generated sync copy.
+"""The toolkit client ``RedisToolkit``: typed values, batches, pub/sub and resilience
+over redis-py.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from .._compat import SyncRedisCluster, SyncRuntime
+from .._compat import RedisCluster, Runtime
 from .._logging import apply_legacy_logging, describe
 from .._validation import (
     as_key_list,
@@ -70,7 +69,7 @@ class RedisToolkit:
     Constructor as in redis-toolkit 0.4: pass an existing redis-py client as ``redis`` *or* a
     :class:`RedisConnectionConfig` as ``config`` (neither: ``localhost:6379``), and optionally
     :class:`RedisOptions`. Use it as a context manager (entering pings the server, leaving
-    closes) or call :meth:`aclose` when done. Values are stored with the toolkit serializer, so
+    closes) or call :meth:`close` when done. Values are stored with the toolkit serializer, so
     what you read back has the type you wrote.
     """
 
@@ -118,10 +117,8 @@ class RedisToolkit:
             )
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
-        self._cluster = isinstance(self._client, SyncRedisCluster)
-        # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
-        coalesce = self.options.auto_pipeline and not self._cluster
-        self._commands = SyncRuntime.coalescing(self._client) if coalesce else self._client
+        self._cluster = isinstance(self._client, RedisCluster)
+        self._commands = self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
@@ -135,12 +132,9 @@ class RedisToolkit:
             )
         self._subscriber: Subscriber | None = None
         if channels and message_handler is not None:
-            # The 0.4 form: channels and a handler in the constructor start listening. The
-            # async API can only start where an event loop runs; otherwise `async with` or
-            # `await start_subscriber()` starts it.
+            # The 0.4 form: channels and a handler in the constructor start listening.
             self._subscriber = self._new_subscriber(list(channels), None, message_handler, None)
-            if SyncRuntime.can_spawn():
-                self._subscriber.start_nowait()
+            self._subscriber.start_nowait()
 
     def _setup_resilience(self, settings: RedisConnectionConfig) -> None:
         self.metrics = RedisMetrics()
@@ -209,8 +203,7 @@ class RedisToolkit:
                 address=self._address,
                 owns_client=True,
             )
-            if SyncRuntime.can_spawn():
-                self.health_checker.start()
+            self.health_checker.start()
 
     @classmethod
     def from_url(
@@ -355,8 +348,7 @@ class RedisToolkit:
     def execute_command(self, *args: Any, idempotent: bool | None = None) -> Any:
         """Run a raw Redis command through the toolkit's breaker, retries and metrics.
 
-        ``toolkit.execute_command("INCR", "hits")`` (awaited in the async API). The reply is
-        redis-py's, not
+        ``toolkit.execute_command("INCR", "hits")``. The reply is redis-py's, not
         deserialized. After a timeout the command is retried only if it is idempotent (known
         by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
         """
@@ -531,10 +523,10 @@ class RedisToolkit:
         """Start listening; return once Redis confirmed every subscription.
 
         ``handler(channel, value)`` gets each message (a pattern's handler learns the real
-        channel). Async handlers are awaited; plain callables work too (the sync API takes plain
-        callables only). ``on_error(error, channel)`` hears about handler errors and lost
-        connections. A running listener gets the new channels and patterns without a restart.
-        Returns False if Redis did not confirm within 5 s (the listener keeps trying).
+        channel); it may be a plain callable. ``on_error(error, channel)`` hears about
+        handler errors and lost connections. A running listener gets the new channels and
+        patterns without a restart. Returns False if Redis did not confirm within 5 s (the
+        listener keeps trying).
         """
         if self._subscriber is None:
             self._subscriber = self._new_subscriber(
@@ -571,7 +563,7 @@ class RedisToolkit:
 
     @property
     def sub_thread(self) -> Any:
-        """0.4 name: the listener's thread (its task in the async API), or None."""
+        """0.4 name: the listener's thread, or None."""
         return self._subscriber._task if self._subscriber is not None else None
 
     @property
@@ -605,7 +597,7 @@ class RedisToolkit:
         if self._subscription_manager is None:
             logger.error("subscribe_dynamic(%r): dynamic subscriptions are disabled", channel)
             return False
-        SyncRuntime.check_callable(callback, "callback")
+        Runtime.check_callable(callback, "callback")
         self._subscription_manager.subscribe_dynamic(channel, callback)
         if self._subscriber is None:
             self._subscriber = self._new_subscriber(None, None, self._message_handler, None)
@@ -687,7 +679,7 @@ class RedisToolkit:
             return False
 
     def cleanup(self) -> None:
-        """Release the client (0.4 name of :meth:`aclose`)."""
+        """Release the client (0.4 name of :meth:`close`)."""
         self.close()
 
     def close(self) -> None:

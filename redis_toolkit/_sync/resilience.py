@@ -3,10 +3,9 @@
 
 The decisions are pure (``redis_toolkit.resilience``: RetryPolicy, CircuitBreakerState,
 RedisMetrics); this module runs operations through them, written once for async and generated
-for sync. Every toolkit operation goes through the resilience path (``AsyncResiliencePath``;
-``ResiliencePath`` in the sync copy): the breaker first
-(an OPEN breaker refuses at once, before any socket is touched), then the retry loop, with each
-attempt timed into the metrics.
+for sync. Every toolkit operation goes through the resilience path (``ResiliencePath``):
+the breaker first (an OPEN breaker refuses at once, before any socket is touched), then the
+retry loop, with each attempt timed into the metrics.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from .._compat import SyncEvent, SyncRuntime
+from .._compat import Event, Runtime
 from ..exceptions import wrap_redis_error
 from ..resilience import (
     CircuitBreakerState,
@@ -40,7 +39,7 @@ class RetryHandler:
     Errors raised before the command reached the server (connection refused, LOADING,
     CLUSTERDOWN, ...) are always retried; timeouts and broken connections only for idempotent
     commands (``command`` looked up in ``IDEMPOTENT_COMMANDS``), or when ``idempotent=True``
-    is passed. ``handler.execute(lambda: client.get("k"), command="GET")`` (awaited in async).
+    is passed: ``handler.execute(lambda: client.get("k"), command="GET")``.
     """
 
     def __init__(
@@ -72,7 +71,7 @@ class RetryHandler:
         command: str | None = None,
         idempotent: bool | None = None,
     ) -> Any:
-        """Run ``operation()`` (awaited in async) and retry it as the policy allows.
+        """Run ``operation()`` and retry it as the policy allows.
 
         The last error is raised unchanged when no retry is left or allowed.
         """
@@ -94,7 +93,7 @@ class RetryHandler:
                 if self.metrics is not None:
                     self.metrics.record_retry(command or "OTHER")
                 logger.debug("%s failed (%r); retry %d in %.3fs", command, e, attempt + 1, wait)
-                SyncRuntime.sleep(wait)
+                Runtime.sleep(wait)
                 attempt += 1
 
 
@@ -106,7 +105,7 @@ class CircuitBreaker:
     OPEN refuses every call at once with :class:`~redis_toolkit.exceptions.CircuitOpenError`
     (``retry_after`` seconds), without a network round trip. After ``recovery_timeout`` it turns
     HALF_OPEN and lets ``half_open_max_calls`` trial calls through: a success closes it, a
-    failure opens it again. ``breaker.execute(operation)`` (awaited in async).
+    failure opens it again. Use: ``breaker.execute(operation)``.
     """
 
     def __init__(
@@ -200,7 +199,7 @@ class ResiliencePath:
         idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
-        """``fn(*args, **kwargs)`` (awaited in async) through the breaker and the retry policy.
+        """Run ``fn(*args, **kwargs)`` through the breaker and the retry policy.
 
         A redis-py error that ends the operation is raised as the toolkit error naming
         ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
@@ -249,7 +248,7 @@ class ResiliencePath:
             if metrics is not None:
                 metrics.record_retry(command)
             try:
-                SyncRuntime.sleep(wait)
+                Runtime.sleep(wait)
             except BaseException as e:
                 if breaker is not None:
                     breaker.record_failure(e, permit)
@@ -261,11 +260,10 @@ class ResiliencePath:
 class HealthChecker:
     """PING the server every ``interval`` seconds in the background; feed the breaker and metrics.
 
-    ``start()`` spawns the loop (an asyncio task in the async API, a daemon thread in the sync
-    one); ``stop()`` ends
-    it within one PING timeout. A failed check counts against the breaker while it is CLOSED; a
-    good check while it is OPEN lets it try HALF_OPEN at once instead of waiting out
-    ``recovery_timeout``. ``on_error(error)`` and the logger hear about failed checks.
+    ``start()`` spawns the loop as a daemon thread; ``stop()`` ends it within one PING timeout.
+    A failed check counts against the breaker while it is CLOSED; a good check while it is OPEN
+    lets it try HALF_OPEN at once instead of waiting out ``recovery_timeout``. ``on_error(error)``
+    and the logger hear about failed checks.
     """
 
     def __init__(
@@ -292,7 +290,7 @@ class HealthChecker:
         self._on_error = on_error
         self._address = address
         self._owns_client = owns_client
-        self._stop = SyncEvent()
+        self._stop = Event()
         self._task: Any = None
         self._healthy: bool | None = None
         self._last_check: float | None = None
@@ -304,21 +302,18 @@ class HealthChecker:
     @property
     def running(self) -> bool:
         """Whether the background loop is running."""
-        return self._task is not None and not SyncRuntime.finished(self._task)
+        return self._task is not None and not Runtime.finished(self._task)
 
     def start(self) -> None:
         """Start the background loop (no-op when disabled or already running)."""
         if not self.enabled or self.running:
             return
-        self._stop = SyncEvent()
-        self._task = SyncRuntime.spawn(self._run, name=f"redis_toolkit-health-{id(self)}")
+        self._stop = Event()
+        self._task = Runtime.spawn(self._run, name=f"redis_toolkit-health-{id(self)}")
 
     def signal_stop(self) -> None:
         """Ask the loop to end, without waiting for it (safe from ``__del__``)."""
-        try:
-            self._stop.set()
-        except RuntimeError:  # the event loop is gone: the task went with it
-            pass
+        self._stop.set()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout).
@@ -328,10 +323,10 @@ class HealthChecker:
         finished = True
         if self._task is not None:
             self._stop.set()
-            finished = SyncRuntime.join(
+            finished = Runtime.join(
                 self._task, timeout if timeout is not None else 2 * self._timeout + 1.0
             )
-            finished = finished or SyncRuntime.finished(self._task)
+            finished = finished or Runtime.finished(self._task)
             self._task = None
         if self._owns_client and finished:
             self._client.close()
@@ -371,7 +366,7 @@ class HealthChecker:
                 logger.warning("%s (%d in a row)", error, self._consecutive_failures)
                 if self._on_error is not None:
                     try:
-                        SyncRuntime.call(self._on_error, error)
+                        Runtime.call(self._on_error, error)
                     except Exception:
                         logger.exception("health check on_error callback raised")
             self._stop.wait(self.interval)
