@@ -376,7 +376,7 @@ def resolve_async_branches(rel: str, text: str) -> tuple[str, list[Problem]]:
 def _prose_rules() -> list[tuple[re.Pattern[str], str]]:
     rules = [(re.compile(pattern), repl) for pattern, repl in DOC_REWRITES]
     for name in sorted(REPLACEMENTS, key=len, reverse=True):
-        rules.append((re.compile(rf"(?<![\w.]){re.escape(name)}\b"), REPLACEMENTS[name]))
+        rules.append((re.compile(rf"(?<!\w){re.escape(name)}\b"), REPLACEMENTS[name]))
     return rules
 
 
