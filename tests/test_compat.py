@@ -13,10 +13,10 @@ from redis_toolkit._compat import (
     AsyncLock,
     AsyncQueue,
     AsyncRuntime,
-    QueueEmpty,
     Event,
     Lock,
     Queue,
+    QueueEmpty,
     Runtime,
 )
 
