@@ -340,6 +340,8 @@ def resolve_async_branches(rel: str, text: str) -> tuple[str, list[Problem]]:
     statement ending in ``# ASYNC`` goes. A marker anywhere else is a problem: it would be
     silently ignored otherwise.
     """
+    if "ASYNC" not in text:  # no marker: nothing to resolve
+        return text, []
     try:
         tree = ast.parse(text, filename=rel)
     except SyntaxError as e:
@@ -382,6 +384,8 @@ def _prose_rules() -> list[tuple[re.Pattern[str], str]]:
 
 def rewrite_prose(text: str) -> str:
     """Apply the prose rules to a docstring's or a comment's text."""
+    if not any(c.isalpha() for c in text):
+        return text
     for pattern, repl in _prose_rules():
         text = pattern.sub(repl, text)
     return text
