@@ -1,13 +1,14 @@
 """The _compat twins behave alike: written once for the async twins, generated for the sync ones.
 
-What only one side can do stays in tests/test_compat.py.
+What only one side can do stays in tests/test_compat.py. The lock twins are asyncio.Lock and
+threading.Lock themselves: nothing of ours to test.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from redis_toolkit._compat import AsyncEvent, AsyncLock, AsyncQueue, AsyncRuntime, QueueEmpty
+from redis_toolkit._compat import AsyncEvent, AsyncQueue, AsyncRuntime, QueueEmpty
 
 
 async def test_event_wait_reports_timeout_and_set() -> None:
@@ -37,13 +38,6 @@ async def test_queue_get_timeout_raises_queue_empty() -> None:
     assert await q.get(timeout=1) == 1
     assert q.get_nowait() == 2
     assert q.empty()
-
-
-async def test_lock_is_a_mutex() -> None:
-    lock = AsyncLock()
-    async with lock:
-        assert lock.locked()
-    assert not lock.locked()
 
 
 async def test_spawn_and_join() -> None:

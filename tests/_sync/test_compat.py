@@ -1,14 +1,15 @@
 # Generated from tests/_async/test_compat.py by tools/run_unasync.py. DO NOT EDIT.
 """The _compat twins behave alike: written once for the async twins, generated for the sync ones.
 
-What only one side can do stays in tests/test_compat.py.
+What only one side can do stays in tests/test_compat.py. The lock twins are asyncio.Lock and
+threading.Lock themselves: nothing of ours to test.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from redis_toolkit._compat import Event, Lock, Queue, Runtime, QueueEmpty
+from redis_toolkit._compat import Event, Queue, Runtime, QueueEmpty
 
 
 def test_event_wait_reports_timeout_and_set() -> None:
@@ -38,13 +39,6 @@ def test_queue_get_timeout_raises_queue_empty() -> None:
     assert q.get(timeout=1) == 1
     assert q.get_nowait() == 2
     assert q.empty()
-
-
-def test_lock_is_a_mutex() -> None:
-    lock = Lock()
-    with lock:
-        assert lock.locked()
-    assert not lock.locked()
 
 
 def test_spawn_and_join() -> None:
