@@ -54,3 +54,18 @@ def test_sync_call_refuses_coroutine_functions() -> None:
     for fn in (handler, AsyncCallable()):
         with pytest.raises(TypeError, match="coroutine function"):
             Runtime.check_callable(fn, "handler")
+
+
+# Both sides at once: what the generated code calls on a twin exists on the sync one.
+def test_every_async_twin_has_a_plain_sync_twin_with_the_same_methods() -> None:
+    import redis_toolkit._compat as compat
+
+    pairs = [(n, n[len("Async") :]) for n in compat.__all__ if n.startswith("Async")]
+    assert len(pairs) >= 9
+    for async_name, sync_name in pairs:
+        assert sync_name in compat.__all__, async_name
+        async_twin, sync_twin = getattr(compat, async_name), getattr(compat, sync_name)
+        if async_twin.__module__ != compat.__name__:
+            continue  # a library's pair (asyncio/threading, redis-py): theirs to keep alike
+        public = {m for m in dir(async_twin) if not m.startswith("_")}
+        assert public <= set(dir(sync_twin)), (async_name, public - set(dir(sync_twin)))
