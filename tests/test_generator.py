@@ -35,6 +35,14 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def bare(tmp_path: Path) -> Path:
+    """A project with _compat and an empty async tree: for one-file generator cases (fast)."""
+    (tmp_path / "redis_toolkit" / "_async").mkdir(parents=True)
+    shutil.copy(ROOT / "redis_toolkit" / "_compat.py", tmp_path / "redis_toolkit" / "_compat.py")
+    return tmp_path
+
+
 def check(root: Path) -> int:
     return run_unasync.main(["--check", "--root", str(root)])
 
@@ -110,47 +118,47 @@ FORBIDDEN = [
 
 @pytest.mark.parametrize(("code", "message"), FORBIDDEN, ids=[m for _, m in FORBIDDEN])
 def test_forbidden_construct_fails_check(
-    project: Path, capsys: pytest.CaptureFixture[str], code: str, message: str
+    bare: Path, capsys: pytest.CaptureFixture[str], code: str, message: str
 ) -> None:
-    source = project / "redis_toolkit" / "_async" / "bad.py"
+    source = bare / "redis_toolkit" / "_async" / "bad.py"
     source.write_text("from __future__ import annotations\n\n" + code)
-    assert check(project) != 0
+    assert check(bare) != 0
     err = capsys.readouterr().err
     assert "redis_toolkit/_async/bad.py" in err
     assert message in err
     # write mode refuses too, and writes nothing
-    assert run_unasync.main(["--root", str(project)]) != 0
-    assert not (project / "redis_toolkit" / "_sync" / "bad.py").exists()
+    assert run_unasync.main(["--root", str(bare)]) != 0
+    assert not (bare / "redis_toolkit" / "_sync" / "bad.py").exists()
 
 
 def test_module_without_future_annotations_is_refused(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    bare: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (project / "redis_toolkit" / "_async" / "bad.py").write_text("X = 1\n")
-    assert check(project) != 0
+    (bare / "redis_toolkit" / "_async" / "bad.py").write_text("X = 1\n")
+    assert check(bare) != 0
     assert "from __future__ import annotations" in capsys.readouterr().err
 
 
 def test_unmapped_public_async_class_is_refused(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    bare: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A new AsyncX that is not in the name map would become SyncX: the generator says so."""
-    (project / "redis_toolkit" / "_async" / "widget.py").write_text(
+    (bare / "redis_toolkit" / "_async" / "widget.py").write_text(
         "from __future__ import annotations\n\n\n"
         "class AsyncWidget:\n    async def aclose(self) -> None: ...\n"
     )
-    assert check(project) != 0
+    assert check(bare) != 0
     assert "add 'AsyncWidget' to REPLACEMENTS" in capsys.readouterr().err
 
 
-def test_lifecycle_names_are_converted(project: Path) -> None:
-    (project / "redis_toolkit" / "_async" / "widget.py").write_text(
+def test_lifecycle_names_are_converted(bare: Path) -> None:
+    (bare / "redis_toolkit" / "_async" / "widget.py").write_text(
         "from __future__ import annotations\n\nfrom .._compat import AsyncEvent\n\n\n"
         "async def stop(toolkit, event: AsyncEvent) -> None:\n"
         "    async with toolkit:\n        await toolkit.aclose()\n    await event.wait(1.0)\n"
     )
-    assert run_unasync.main(["--root", str(project)]) == 0
-    out = (project / "redis_toolkit" / "_sync" / "widget.py").read_text()
+    assert run_unasync.main(["--root", str(bare)]) == 0
+    out = (bare / "redis_toolkit" / "_sync" / "widget.py").read_text()
     assert "from .._compat import Event\n" in out
     assert "def stop(toolkit, event: Event) -> None:" in out
     assert "    with toolkit:\n        toolkit.close()\n    event.wait(1.0)" in out
@@ -163,9 +171,9 @@ def _widget(project: Path, body: str) -> Path:
     return project / "redis_toolkit" / "_sync" / "widget.py"
 
 
-def test_async_branch_keeps_its_else_body_in_sync(project: Path) -> None:
+def test_async_branch_keeps_its_else_body_in_sync(bare: Path) -> None:
     out = _widget(
-        project,
+        bare,
         "from .._coalesce import coalescing  # ASYNC\n"
         "from .._compat import AsyncRuntime\n\n\n"
         "class AsyncRedisToolkit:\n"
@@ -183,7 +191,7 @@ def test_async_branch_keeps_its_else_body_in_sync(project: Path) -> None:
         "            await AsyncRuntime.sleep(0)\n"
         "        self.done = True\n",
     )
-    assert run_unasync.main(["--root", str(project)]) == 0
+    assert run_unasync.main(["--root", str(bare)]) == 0
     text = out.read_text()
     assert "coalescing" not in text and "_coalesce" not in text and "if True" not in text
     assert (
@@ -220,16 +228,16 @@ BAD_MARKERS = [
 
 @pytest.mark.parametrize(("code", "message"), BAD_MARKERS, ids=[m for _, m in BAD_MARKERS])
 def test_misused_async_marker_is_refused(
-    project: Path, capsys: pytest.CaptureFixture[str], code: str, message: str
+    bare: Path, capsys: pytest.CaptureFixture[str], code: str, message: str
 ) -> None:
-    _widget(project, code)
-    assert check(project) == 2
+    _widget(bare, code)
+    assert check(bare) == 2
     assert message in capsys.readouterr().err
 
 
-def test_marker_inside_a_string_is_not_a_marker(project: Path) -> None:
-    out = _widget(project, 'NOTE = "if True:  # ASYNC"\n')
-    assert run_unasync.main(["--root", str(project)]) == 0
+def test_marker_inside_a_string_is_not_a_marker(bare: Path) -> None:
+    out = _widget(bare, 'NOTE = "if True:  # ASYNC"\n')
+    assert run_unasync.main(["--root", str(bare)]) == 0
     assert 'NOTE = "if True:  # ASYNC"' in out.read_text()
 
 
@@ -257,19 +265,19 @@ def test_committed_rules_are_all_used() -> None:
 
 
 def test_sync_code_imports_only_what_compat_exports(
-    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    bare: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(run_unasync.REPLACEMENTS, "AsyncGhost", "Ghost")
-    _widget(project, "from .._compat import AsyncEvent, AsyncGhost\n")
-    assert check(project) == 2
+    _widget(bare, "from .._compat import AsyncEvent, AsyncGhost\n")
+    assert check(bare) == 2
     err = capsys.readouterr().err
     assert "imports Ghost from _compat, which does not export it" in err
     assert "imports Event" not in err
 
 
-def test_docstrings_and_comments_are_rewritten_for_sync(project: Path) -> None:
+def test_docstrings_and_comments_are_rewritten_for_sync(bare: Path) -> None:
     out = _widget(
-        project,
+        bare,
         '"""Use ``await toolkit.getter(k)`` inside ``async with toolkit:``."""\n\n\n'
         "class AsyncRedisToolkit:\n"
         '    """Runs an asyncio task; ``aclose()`` ends it. See AsyncRedisToolkit.aclose."""\n\n'
@@ -277,7 +285,7 @@ def test_docstrings_and_comments_are_rewritten_for_sync(project: Path) -> None:
         "        # await the listener, then async for the rest\n"
         '        return "await me"  # not prose: a runtime string stays as it is\n',
     )
-    assert run_unasync.main(["--root", str(project)]) == 0
+    assert run_unasync.main(["--root", str(bare)]) == 0
     text = out.read_text()
     assert '"""Use ``toolkit.getter(k)`` inside ``with toolkit:``."""' in text
     assert '"""Runs a daemon thread; ``close()`` ends it. See RedisToolkit.close."""' in text
@@ -287,10 +295,10 @@ def test_docstrings_and_comments_are_rewritten_for_sync(project: Path) -> None:
 
 @pytest.mark.parametrize("hedge", ["(awaited in async)", "(awaited in the async API)"])
 def test_hedge_in_generated_prose_is_refused(
-    project: Path, capsys: pytest.CaptureFixture[str], hedge: str
+    bare: Path, capsys: pytest.CaptureFixture[str], hedge: str
 ) -> None:
-    _widget(project, f'def f() -> None:\n    """Call ``g()`` {hedge}."""\n')
-    assert check(project) == 2
+    _widget(bare, f'def f() -> None:\n    """Call ``g()`` {hedge}."""\n')
+    assert check(bare) == 2
     assert "generated prose hedges" in capsys.readouterr().err
 
 
