@@ -200,8 +200,8 @@ class Subscriber:
         """Stop the listener and wait for it; return whether it finished in time.
 
         A handler that is running is allowed to finish within ``timeout`` (default
-        ``stop_timeout``). In async a listener still running then is cancelled; in sync the
-        thread cannot be interrupted, so False means it is still finishing its handler.
+        ``stop_timeout``). A task still running then is cancelled; a thread cannot be
+        interrupted, so False means it is still finishing its handler.
         """
         task = self._task
         if task is None:
