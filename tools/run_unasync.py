@@ -154,7 +154,7 @@ def lint_source(rel: str, text: str, is_library: bool) -> list[Problem]:
             )
         else:
             for node in ast.walk(sync_view):
-                if isinstance(node, ast.ImportFrom) and node.level > 0:
+                if isinstance(node, ast.ImportFrom):
                     if (node.module or "").split(".")[-1] in ASYNC_ONLY_MODULES:
                         problems.append(
                             Problem(
