@@ -7,6 +7,7 @@ Runs on the embedded backend (in-process fakeredis, nothing to install or start)
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import threading
@@ -17,7 +18,6 @@ from decimal import Decimal
 import numpy as np
 
 from . import AsyncRedisToolkit, RedisToolkit, __version__
-from ._compat import AsyncRuntime, run_async
 
 
 def _say(text: str) -> None:
@@ -89,7 +89,7 @@ async def demo_async(url: str, prefix: str) -> None:
         await toolkit.setter(f"{prefix}counter", {"hits": 0, "tags": {"a", "b"}})
         back = await toolkit.getter(f"{prefix}counter")
         _say(f"await setter/getter -> {back}")
-        results = await AsyncRuntime.gather(*(toolkit.setter(f"{prefix}n{i}", i) for i in range(5)))
+        results = await asyncio.gather(*(toolkit.setter(f"{prefix}n{i}", i) for i in range(5)))
         _say(f"5 concurrent setters -> {results}")
         values = [await toolkit.getter(f"{prefix}n{i}") for i in range(5)]
         _say(f"read back            -> {values}")
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         where = "embedded in-process fakeredis" if args.url.startswith("memory://") else args.url
         _say(f"redis_toolkit {__version__} demo on {where} (keys under {prefix!r})")
         demo_sync(args.url, prefix)
-        run_async(demo_async(args.url, prefix))
+        asyncio.run(demo_async(args.url, prefix))
         _say("\ndone.")
     return 0
 

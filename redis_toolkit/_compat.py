@@ -1,17 +1,23 @@
-"""Hand-written async/sync twins: the only module that imports asyncio or redis.asyncio.
+"""Hand-written async/sync twins, and nothing else: with ``_coalesce``, the only modules that
+import asyncio or redis.asyncio.
 
 Everything in ``redis_toolkit/_async`` that cannot be converted token by token by unasync lives
-here as a pair of classes with identical method names: ``AsyncX`` for the async source and
-``SyncX`` for the generated sync code (unasync rewrites ``AsyncX`` to ``SyncX``).
+here as a pair with identical method names: ``AsyncX`` for the async source and plain ``X`` for
+the generated sync code (tools/run_unasync.py maps each ``AsyncX`` to ``X`` explicitly, so the
+sync code reads as ordinary sync code).
 
-- ``AsyncLock`` / ``SyncLock``: a mutex used as ``async with`` / ``with``.
-- ``AsyncEvent`` / ``SyncEvent``: ``set``, ``clear``, ``is_set``, ``wait(timeout) -> bool``.
-- ``AsyncQueue`` / ``SyncQueue``: ``put``, ``put_nowait``, ``get(timeout)``, ``get_nowait``;
+- ``AsyncLock`` / ``Lock``: a mutex used as ``async with`` / ``with``.
+- ``AsyncEvent`` / ``Event``: ``set``, ``clear``, ``is_set``, ``wait(timeout) -> bool``.
+- ``AsyncQueue`` / ``Queue``: ``put``, ``put_nowait``, ``get(timeout)``, ``get_nowait``;
   both raise :class:`QueueEmpty` when nothing arrives in time.
-- ``AsyncRuntime`` / ``SyncRuntime``: ``IS_ASYNC``, ``sleep``, ``spawn`` (a task or a daemon
-  thread), ``join`` (wait for it with a timeout), ``call`` (run a user callback), ``monotonic``.
-- The redis-py types: ``AsyncRedis`` / ``SyncRedis`` and the cluster, pipeline, pubsub, pool
-  and retry twins.
+- ``AsyncRuntime`` / ``Runtime``: ``sleep``, ``spawn`` (a task or a daemon thread), ``join``
+  (wait for it with a timeout), ``call`` (run a user callback), ``monotonic``, ...
+- ``AsyncEmbedded`` / ``Embedded``: clients of the in-process fakeredis backend (memory://).
+- The redis-py types the I/O code names: ``AsyncRedis`` / ``Redis``, ``AsyncRedisCluster`` /
+  ``RedisCluster``, ``AsyncClusterNode`` / ``ClusterNode``, ``AsyncRetry`` / ``Retry``.
+
+What exists in async only (auto-pipelining) is not twinned: it lives in ``_coalesce`` and the
+async source reaches it inside an ``if True:  # ASYNC`` branch that the generator resolves.
 
 Background work (subscriber loop, health checker, lock renewal) is one pattern: a poll loop
 with a stop event, started by ``Runtime.spawn`` and stopped by setting the event then
@@ -31,42 +37,31 @@ from typing import Any, Generic, TypeVar
 
 import redis
 import redis.asyncio
-import redis.asyncio.client
 import redis.asyncio.cluster
 import redis.asyncio.retry
-import redis.client
 import redis.cluster
 import redis.retry
 
 __all__ = [
     "AsyncLock",
-    "SyncLock",
+    "Lock",
     "AsyncEvent",
-    "SyncEvent",
+    "Event",
     "AsyncQueue",
-    "SyncQueue",
+    "Queue",
     "QueueEmpty",
     "AsyncRuntime",
-    "SyncRuntime",
+    "Runtime",
     "AsyncRedis",
-    "SyncRedis",
+    "Redis",
     "AsyncRedisCluster",
-    "SyncRedisCluster",
+    "RedisCluster",
     "AsyncClusterNode",
-    "SyncClusterNode",
-    "AsyncPipeline",
-    "SyncPipeline",
-    "AsyncPubSub",
-    "SyncPubSub",
-    "AsyncConnectionPool",
-    "SyncConnectionPool",
-    "AsyncBlockingConnectionPool",
-    "SyncBlockingConnectionPool",
+    "ClusterNode",
     "AsyncRetry",
-    "SyncRetry",
+    "Retry",
     "AsyncEmbedded",
-    "SyncEmbedded",
-    "run_async",
+    "Embedded",
 ]
 
 logger = logging.getLogger("redis_toolkit.runtime")
@@ -76,21 +71,13 @@ T = TypeVar("T")
 # --- redis-py types -------------------------------------------------------------------------
 
 AsyncRedis = redis.asyncio.Redis
-SyncRedis = redis.Redis
+Redis = redis.Redis
 AsyncRedisCluster = redis.asyncio.cluster.RedisCluster
-SyncRedisCluster = redis.cluster.RedisCluster
+RedisCluster = redis.cluster.RedisCluster
 AsyncClusterNode = redis.asyncio.cluster.ClusterNode
-SyncClusterNode = redis.cluster.ClusterNode
-AsyncPipeline = redis.asyncio.client.Pipeline
-SyncPipeline = redis.client.Pipeline
-AsyncPubSub = redis.asyncio.client.PubSub
-SyncPubSub = redis.client.PubSub
-AsyncConnectionPool = redis.asyncio.ConnectionPool
-SyncConnectionPool = redis.ConnectionPool
-AsyncBlockingConnectionPool = redis.asyncio.BlockingConnectionPool
-SyncBlockingConnectionPool = redis.BlockingConnectionPool
+ClusterNode = redis.cluster.ClusterNode
 AsyncRetry = redis.asyncio.retry.Retry
-SyncRetry = redis.retry.Retry
+Retry = redis.retry.Retry
 
 
 # --- locks and events -----------------------------------------------------------------------
@@ -98,7 +85,7 @@ SyncRetry = redis.retry.Retry
 # asyncio.Lock binds to the running loop on first use (Python >= 3.10), threading.Lock to
 # nothing: both offer acquire/release/locked and the (async) context manager protocol.
 AsyncLock = asyncio.Lock
-SyncLock = threading.Lock
+Lock = threading.Lock
 
 
 class AsyncEvent:
@@ -133,7 +120,7 @@ class AsyncEvent:
         return True
 
 
-class SyncEvent:
+class Event:
     """A threading event with the same interface as :class:`AsyncEvent`."""
 
     def __init__(self) -> None:
@@ -202,7 +189,7 @@ class AsyncQueue(Generic[T]):
         return self._queue.empty()
 
 
-class SyncQueue(Generic[T]):
+class Queue(Generic[T]):
     """A thread-safe queue with the same interface as :class:`AsyncQueue`."""
 
     def __init__(self, maxsize: int = 0) -> None:
@@ -249,136 +236,8 @@ def _is_async_callable(fn: Any) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
-class _AsyncCoalescer:
-    """Sends commands of concurrent tasks together, as one pipeline per round trip.
-
-    A command issued while nothing is in flight goes out at once, on its own (no added latency
-    for a lone caller). Commands issued while a round trip is in flight wait for it to end and
-    then go together in one non-transactional pipeline: each command stays atomic by itself,
-    and one task's commands keep their order because a task awaits each before the next.
-    Normally one round trip is in flight at a time, so any number of tasks share one
-    connection. A round trip still in flight after ``stall_after`` seconds (a stalled or silently
-    dead connection, with no socket timeout to end it) no longer holds the others back: what
-    waits behind it goes out on another connection. A caller cancelled while its command waits
-    is dropped from the batch: its command is never sent.
-
-    This is what lets many tasks outrun one thread: redis-py's per-command cost in asyncio is
-    paid once per pipeline instead of once per command.
-    """
-
-    def __init__(self, client: Any, max_batch: int = 512, stall_after: float = 1.0) -> None:
-        self._client = client
-        self._max_batch = max_batch
-        self._stall_after = stall_after
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._reset()
-        self._methods: dict[str, Callable[..., Awaitable[Any]]] = {}
-
-    def _reset(self) -> None:
-        self._pending: list[tuple[str, tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
-        self._in_flight = 0
-        self._flushers = 0
-        self._stall_timer: asyncio.TimerHandle | None = None
-
-    def _check_loop(self) -> asyncio.AbstractEventLoop:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            # A new event loop: whatever the old one left in flight will never finish.
-            self._loop = loop
-            self._reset()
-        return loop
-
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        method = self._methods.get(name)
-        if method is None:
-            method = self._methods[name] = self._make(name)
-        return method
-
-    def _make(self, name: str) -> Callable[..., Awaitable[Any]]:
-        direct = getattr(self._client, name)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            loop = self._check_loop()
-            if not self._in_flight and not self._pending:
-                self._in_flight += 1
-                try:
-                    return await direct(*args, **kwargs)
-                finally:
-                    self._in_flight -= 1
-                    self._kick()
-            future = loop.create_future()
-            self._pending.append((name, args, kwargs, future))
-            if not self._in_flight:
-                self._kick()  # otherwise the round trip in flight sends these when it ends
-            elif self._stall_timer is None:
-                self._stall_timer = loop.call_later(self._stall_after, self._on_stall)
-            return await future
-
-        return call
-
-    def _kick(self, force: bool = False) -> None:
-        if self._pending and (force or not self._flushers):
-            self._flushers += 1
-            asyncio.get_running_loop().create_task(self._flush())
-
-    def _on_stall(self) -> None:
-        self._stall_timer = None
-        if self._pending:
-            # Still waiting behind a round trip that does not end: send them on another connection.
-            self._kick(force=True)
-
-    async def _flush(self) -> None:
-        try:
-            while self._pending:
-                batch = [item for item in self._pending[: self._max_batch] if not item[3].done()]
-                del self._pending[: self._max_batch]
-                if not batch:
-                    continue
-                self._in_flight += 1
-                try:
-                    pipe = self._client.pipeline(transaction=False)
-                    for name, args, kwargs, _ in batch:
-                        getattr(pipe, name)(*args, **kwargs)
-                    results = await pipe.execute(raise_on_error=False)
-                except BaseException as e:
-                    # The round trip failed: each of its callers hears why. If it was this
-                    # flusher that was cancelled (loop shutting down), the callers were not: they
-                    # get a connection error that says so, not a cancellation of their own.
-                    reason = e
-                    if not isinstance(e, Exception):
-                        reason = redis.exceptions.ConnectionError(
-                            "pipelined round trip abandoned (the flushing task was cancelled)"
-                        )
-                    for *_, future in batch:
-                        if not future.done():
-                            future.set_exception(reason)
-                    if not isinstance(e, Exception):
-                        raise
-                    continue
-                finally:
-                    self._in_flight -= 1
-                for (*_, future), result in zip(batch, results):
-                    if future.done():  # the caller was cancelled while its command ran
-                        continue
-                    if isinstance(result, Exception):
-                        future.set_exception(result)
-                    else:
-                        future.set_result(result)
-        finally:
-            self._flushers -= 1
-            if self._pending and not self._flushers:
-                self._kick()
-
-
 class AsyncRuntime:
     """Runtime primitives for the async API: tasks on the running event loop."""
-
-    IS_ASYNC = True
-
-    @staticmethod
-    def coalescing(client: Any) -> Any:
-        """``client`` with concurrent commands coalesced into pipelines (see _AsyncCoalescer)."""
-        return _AsyncCoalescer(client)
 
     @staticmethod
     async def sleep(seconds: float) -> None:
@@ -470,11 +329,6 @@ class AsyncRuntime:
         return result
 
     @staticmethod
-    async def gather(*awaitables: Awaitable[T]) -> list[T]:
-        """Run awaitables concurrently; their results in order (the first error is raised)."""
-        return list(await asyncio.gather(*awaitables))
-
-    @staticmethod
     def check_callable(fn: Any, what: str) -> None:
         """Refuse what is not callable (the async API accepts plain and async callables)."""
         if not callable(fn):
@@ -488,15 +342,8 @@ class _SyncToken:
 _SYNC_TOKEN = _SyncToken()
 
 
-class SyncRuntime:
+class Runtime:
     """Runtime primitives for the sync API: daemon threads."""
-
-    IS_ASYNC = False
-
-    @staticmethod
-    def coalescing(client: Any) -> Any:
-        """The sync twin of ``AsyncRuntime.coalescing``: a thread's commands go one by one."""
-        return client
 
     @staticmethod
     def sleep(seconds: float) -> None:
@@ -575,11 +422,6 @@ class SyncRuntime:
         return result
 
     @staticmethod
-    def gather(*results: T) -> list[T]:
-        """The sync twin of ``AsyncRuntime.gather``: the calls already ran, in order."""
-        return list(results)
-
-    @staticmethod
     def check_callable(fn: Any, what: str) -> None:
         """Refuse what is not a plain callable, before anything starts."""
         if not callable(fn):
@@ -590,15 +432,6 @@ class SyncRuntime:
                 "API runs plain callables only. Use AsyncRedisToolkit (redis_toolkit.asyncio) "
                 "for async handlers."
             )
-
-
-def run_async(main: Awaitable[T]) -> T:
-    """Run a coroutine to completion in a new event loop (for entry points and scripts)."""
-
-    async def runner() -> T:
-        return await main
-
-    return asyncio.run(runner())
 
 
 # --- the embedded backend (memory://) ---------------------------------------------------------
@@ -612,7 +445,10 @@ def _embedded_server(name: str) -> Any:
     try:
         import fakeredis
     except ImportError as e:  # pragma: no cover - depends on the installed extras
-        raise ImportError("memory:// needs fakeredis: pip install 'redis-toolkit[embedded]'") from e
+        raise ImportError(
+            "memory:// needs fakeredis, an install requirement of redis-toolkit: reinstall it "
+            "(pip install --force-reinstall redis-toolkit)"
+        ) from e
     with _embedded_lock:
         server = _embedded_servers.get(name)
         if server is None:
@@ -632,7 +468,7 @@ class AsyncEmbedded:
         return fakeredis.FakeAsyncRedis(server=_embedded_server(name), **kwargs)
 
 
-class SyncEmbedded:
+class Embedded:
     """Factory of sync clients on the embedded (in-process fakeredis) backend."""
 
     @staticmethod
@@ -641,3 +477,4 @@ class SyncEmbedded:
         import fakeredis
 
         return fakeredis.FakeRedis(server=_embedded_server(name), **kwargs)
+

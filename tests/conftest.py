@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import RedisClusterNodes, RedisServer, redis_binaries_present
+from tests.tls import certs, mutual_tls_server, tls_server  # noqa: F401 - fixtures for every test
 
 _cluster_startup: list[float] = []
 

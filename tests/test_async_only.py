@@ -1,4 +1,5 @@
-"""What only the async API can show: cancellation, loops, toolkits made outside a loop."""
+"""What only the async API can show: cancellation, event loops, toolkits made outside a loop,
+and the coalescer's in-flight bookkeeping (tests/test_coalescing.py has the rest of it)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,23 @@ def test_an_async_toolkit_can_be_created_outside_an_event_loop(
             return value
 
     assert asyncio.run(use()) == {"made": "outside"}
+
+
+def test_async_pools_are_per_event_loop(redis_server: RedisServer) -> None:
+    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    pools = []
+
+    async def use() -> None:
+        toolkit = AsyncRedisToolkit(config=config)
+        assert await toolkit.health_check()
+        pools.append(toolkit.client.connection_pool)
+        assert toolkit.client.connection_pool is async_pool_manager.get_pool(config)
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()
+
+    asyncio.run(use())
+    asyncio.run(use())  # would fail with "attached to a different loop" if the pool were shared
+    assert pools[0] is not pools[1]
 
 
 def test_pools_of_closed_loops_are_forgotten(redis_server: RedisServer) -> None:

@@ -1,4 +1,4 @@
-"""The hand-written twins of redis_toolkit._compat: both halves behave alike."""
+"""What only one side of the _compat twins does (the shared behaviour is in tests/_async)."""
 
 from __future__ import annotations
 
@@ -8,96 +8,10 @@ import threading
 
 import pytest
 
-from redis_toolkit._compat import (
-    AsyncEvent,
-    AsyncLock,
-    AsyncQueue,
-    AsyncRuntime,
-    QueueEmpty,
-    SyncEvent,
-    SyncLock,
-    SyncQueue,
-    SyncRuntime,
-)
+from redis_toolkit._compat import AsyncRuntime, Runtime
 
 
-async def test_async_event_wait_reports_timeout_and_set() -> None:
-    event = AsyncEvent()
-    assert await event.wait(0.01) is False
-    asyncio.get_running_loop().call_soon(event.set)
-    assert await event.wait(5) is True
-    assert event.is_set()
-    event.clear()
-    assert not event.is_set()
-
-
-def test_sync_event_wait_reports_timeout_and_set() -> None:
-    event = SyncEvent()
-    assert event.wait(0.01) is False
-    threading.Timer(0.01, event.set).start()
-    assert event.wait(5) is True
-    event.clear()
-    assert not event.is_set()
-
-
-async def test_async_queue_get_timeout_raises_queue_empty() -> None:
-    q: AsyncQueue[int] = AsyncQueue()
-    with pytest.raises(QueueEmpty):
-        await q.get(timeout=0.01)
-    with pytest.raises(QueueEmpty):
-        q.get_nowait()
-    await q.put(1)
-    q.put_nowait(2)
-    assert q.qsize() == 2
-    assert await q.get(timeout=1) == 1
-    assert q.get_nowait() == 2
-    assert q.empty()
-
-
-def test_sync_queue_get_timeout_raises_queue_empty() -> None:
-    q: SyncQueue[int] = SyncQueue()
-    with pytest.raises(QueueEmpty):
-        q.get(timeout=0.01)
-    with pytest.raises(QueueEmpty):
-        q.get_nowait()
-    q.put(1)
-    q.put_nowait(2)
-    assert q.qsize() == 2
-    assert q.get(timeout=1) == 1
-    assert q.get_nowait() == 2
-    assert q.empty()
-
-
-async def test_async_lock_is_a_mutex() -> None:
-    lock = AsyncLock()
-    async with lock:
-        assert lock.locked()
-    assert not lock.locked()
-
-
-def test_sync_lock_is_a_mutex() -> None:
-    lock = SyncLock()
-    with lock:
-        assert lock.locked()
-    assert not lock.locked()
-
-
-async def test_async_spawn_and_join() -> None:
-    stop = AsyncEvent()
-    ticks: list[int] = []
-
-    async def loop() -> None:
-        while not await stop.wait(0.001):
-            ticks.append(1)
-
-    task = AsyncRuntime.spawn(loop, name="ticker")
-    while not ticks:
-        await AsyncRuntime.sleep(0.001)
-    stop.set()
-    assert await AsyncRuntime.join(task, timeout=5) is True
-    assert task.done()
-
-
+# Async only: a task can be cancelled, a thread cannot.
 async def test_async_join_cancels_a_task_that_does_not_stop() -> None:
     async def forever() -> None:
         await asyncio.Event().wait()
@@ -107,52 +21,25 @@ async def test_async_join_cancels_a_task_that_does_not_stop() -> None:
     assert task.cancelled()
 
 
-def test_sync_spawn_and_join() -> None:
-    stop = SyncEvent()
-    started = SyncEvent()
-
-    def loop() -> None:
-        started.set()
-        while not stop.wait(0.001):
-            pass
-
-    thread = SyncRuntime.spawn(loop, name="ticker")
-    assert thread.daemon
-    assert started.wait(5)
-    stop.set()
-    assert SyncRuntime.join(thread, timeout=5) is True
-    assert not thread.is_alive()
-
-
-def test_sync_join_reports_a_thread_still_running() -> None:
-    release = threading.Event()
-    thread = SyncRuntime.spawn(release.wait, 5, name="stubborn")
-    assert SyncRuntime.join(thread, timeout=0.01) is False
-    release.set()
-    assert SyncRuntime.join(thread, timeout=5) is True
-
-
-def test_spawned_crash_is_logged_not_lost(caplog: pytest.LogCaptureFixture) -> None:
-    def boom() -> None:
-        raise RuntimeError("kaput")
-
-    thread = SyncRuntime.spawn(boom, name="crasher")
-    SyncRuntime.join(thread, timeout=5)
-    assert "crasher" in caplog.text and "kaput" in caplog.text
-
-
-async def test_async_call_runs_plain_and_async_callables() -> None:
+# Async only: the sync runtime refuses async callables (below).
+async def test_async_call_runs_async_callables() -> None:
     async def double(x: int) -> int:
         return x * 2
 
     assert await AsyncRuntime.call(double, 2) == 4
-    assert await AsyncRuntime.call(lambda x: x + 1, 2) == 3
 
 
-def test_sync_call_runs_plain_callables() -> None:
-    assert SyncRuntime.call(lambda x, y=0: x + y, 2, y=3) == 5
+# Sync only: a thread that does not stop keeps running (it is a daemon) and join says so.
+def test_sync_join_reports_a_thread_still_running() -> None:
+    release = threading.Event()
+    thread = Runtime.spawn(release.wait, 5, name="stubborn")
+    assert thread.daemon
+    assert Runtime.join(thread, timeout=0.01) is False
+    release.set()
+    assert Runtime.join(thread, timeout=5) is True
 
 
+# Sync only: async callables have no loop to run on.
 def test_sync_call_refuses_coroutine_functions() -> None:
     async def handler(x: int) -> None:
         return None
@@ -163,19 +50,22 @@ def test_sync_call_refuses_coroutine_functions() -> None:
 
     for fn in (handler, AsyncCallable(), functools.partial(handler)):
         with pytest.raises(TypeError, match="coroutine"):
-            SyncRuntime.call(fn, 1)
+            Runtime.call(fn, 1)
     for fn in (handler, AsyncCallable()):
         with pytest.raises(TypeError, match="coroutine function"):
-            SyncRuntime.check_callable(fn, "handler")
+            Runtime.check_callable(fn, "handler")
 
 
-def test_check_callable_refuses_non_callables() -> None:
-    with pytest.raises(TypeError, match="must be callable"):
-        SyncRuntime.check_callable(42, "handler")
-    with pytest.raises(TypeError, match="must be callable"):
-        AsyncRuntime.check_callable(42, "handler")
+# Both sides at once: what the generated code calls on a twin exists on the sync one.
+def test_every_async_twin_has_a_plain_sync_twin_with_the_same_methods() -> None:
+    import redis_toolkit._compat as compat
 
-
-def test_runtimes_say_which_they_are() -> None:
-    assert AsyncRuntime.IS_ASYNC is True
-    assert SyncRuntime.IS_ASYNC is False
+    pairs = [(n, n[len("Async") :]) for n in compat.__all__ if n.startswith("Async")]
+    assert len(pairs) >= 9
+    for async_name, sync_name in pairs:
+        assert sync_name in compat.__all__, async_name
+        async_twin, sync_twin = getattr(compat, async_name), getattr(compat, sync_name)
+        if async_twin.__module__ != compat.__name__:
+            continue  # a library's pair (asyncio/threading, redis-py): theirs to keep alike
+        public = {m for m in dir(async_twin) if not m.startswith("_")}
+        assert public <= set(dir(sync_twin)), (async_name, public - set(dir(sync_twin)))

@@ -28,6 +28,8 @@ def test_sync_constructor_form_refuses_async_handler(redis_server: RedisServer) 
         RedisToolkit(config=config, channels=["c"], message_handler=async_handler)
 
 
+# Sync only: a thread outlives a dropped toolkit unless it is told to stop (a task dies with
+# its loop).
 def test_dropped_toolkit_stops_its_health_thread(redis_server: RedisServer) -> None:
     import gc
 
@@ -44,6 +46,7 @@ def test_dropped_toolkit_stops_its_health_thread(redis_server: RedisServer) -> N
     assert not thread.is_alive()
 
 
+# Sync only: a thread cannot be interrupted in its handler (a task is cancelled).
 def test_no_second_listener_while_the_first_finishes_a_handler(
     redis_server: RedisServer,
 ) -> None:

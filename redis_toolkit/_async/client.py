@@ -1,6 +1,5 @@
-"""The toolkit client: typed values, batches, pub/sub and resilience over redis-py.
-
-``AsyncRedisToolkit`` in ``redis_toolkit/_async``; ``RedisToolkit`` in the generated sync copy.
+"""The toolkit client ``AsyncRedisToolkit``: typed values, batches, pub/sub and resilience
+over redis-py.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
+from .._coalesce import coalescing  # ASYNC
 from .._compat import AsyncRedisCluster, AsyncRuntime
 from .._logging import apply_legacy_logging, describe
 from .._validation import (
@@ -118,9 +118,12 @@ class AsyncRedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, AsyncRedisCluster)
-        # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
-        coalesce = self.options.auto_pipeline and not self._cluster
-        self._commands = AsyncRuntime.coalescing(self._client) if coalesce else self._client
+        if True:  # ASYNC
+            # Concurrent tasks' commands share round trips (auto-pipelining).
+            coalesce = self.options.auto_pipeline and not self._cluster
+            self._commands = coalescing(self._client) if coalesce else self._client
+        else:
+            self._commands = self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
@@ -135,11 +138,14 @@ class AsyncRedisToolkit:
         self._subscriber: AsyncSubscriber | None = None
         self._stopped_task: Any = None  # the last listener's task/thread, for `sub_thread`
         if channels and message_handler is not None:
-            # The 0.4 form: channels and a handler in the constructor start listening. The
-            # async API can only start where an event loop runs; otherwise `async with` or
-            # `await start_subscriber()` starts it.
+            # The 0.4 form: channels and a handler in the constructor start listening.
             self._subscriber = self._new_subscriber(list(channels), None, message_handler, None)
-            if AsyncRuntime.can_spawn():
+            if True:  # ASYNC
+                # A task can only start where an event loop runs; otherwise `async with` or
+                # `await start_subscriber()` starts it.
+                if AsyncRuntime.can_spawn():
+                    self._subscriber.start_nowait()
+            else:
                 self._subscriber.start_nowait()
 
     def _setup_resilience(self, settings: RedisConnectionConfig) -> None:
@@ -166,8 +172,13 @@ class AsyncRedisToolkit:
             self.health_checker = AsyncHealthChecker.for_config(
                 self.config, breaker=self.circuit_breaker, metrics=metrics
             )
-            if self.health_checker is not None and AsyncRuntime.can_spawn():
-                self.health_checker._spawn()
+            if True:  # ASYNC
+                # Outside an event loop the first `async with` or command starts it.
+                if self.health_checker is not None and AsyncRuntime.can_spawn():
+                    self.health_checker._spawn()
+            else:
+                if self.health_checker is not None:
+                    self.health_checker._spawn()
 
     @classmethod
     def from_url(
@@ -343,8 +354,7 @@ class AsyncRedisToolkit:
     async def execute_command(self, *args: Any, idempotent: bool | None = None) -> Any:
         """Run a raw Redis command through the toolkit's breaker, retries and metrics.
 
-        ``toolkit.execute_command("INCR", "hits")`` (awaited in the async API). The reply is
-        redis-py's, not
+        ``await toolkit.execute_command("INCR", "hits")``. The reply is redis-py's, not
         deserialized. After a timeout the command is retried only if it is idempotent (known
         by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
         """
@@ -521,12 +531,12 @@ class AsyncRedisToolkit:
         """Start listening; return once Redis confirmed every subscription.
 
         ``handler(channel, value)`` gets each message (a pattern's handler learns the real
-        channel). Async handlers are awaited; plain callables work too (the sync API takes plain
-        callables only). ``on_error(error, channel)`` hears about handler errors and lost
-        connections. A running listener gets the new channels and patterns without a restart.
-        Returns False if Redis did not confirm within 5 s (the listener keeps trying).
-        After :meth:`stop_subscriber`, a new ``handler`` (or ``on_error``) starts a new listener
-        with it, on ``channels`` and ``patterns`` (the old ones when not given), as in 0.4.
+        channel); it may be a plain or async callable. ``on_error(error, channel)`` hears about
+        handler errors and lost connections. A running listener gets the new channels and
+        patterns without a restart. Returns False if Redis did not confirm within 5 s (the
+        listener keeps trying). After :meth:`stop_subscriber`, a new ``handler`` (or
+        ``on_error``) starts a new listener with it, on ``channels`` and ``patterns`` (the old
+        ones when not given), as in 0.4.
         """
         if self._closed:
             raise self._closed_error("start_subscriber")
@@ -572,7 +582,7 @@ class AsyncRedisToolkit:
 
     @property
     def sub_thread(self) -> Any:
-        """0.4 name: the listener's thread (its task in the async API), or None.
+        """0.4 name: the listener's asyncio task, or None.
 
         After :meth:`stop_subscriber` it is the stopped one, as in 0.4 (``is_alive()`` False).
         """

@@ -1,6 +1,6 @@
 """Connection pools shared by configs that are really the same.
 
-The pool manager (``async_pool_manager``; ``pool_manager`` in the sync API) keeps one redis-py
+The pool manager ``async_pool_manager`` keeps one redis-py
 pool per distinct :class:`~redis_toolkit.options.RedisConnectionConfig`: every field takes part
 in the key, so configs that differ in TLS, timeouts or limits never share a pool (a 0.4 bug).
 Async pools are bound to the event loop that created them and never shared across loops; the
@@ -61,10 +61,10 @@ def _cluster_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
 
 
 class AsyncConnectionPoolManager:
-    """Process-wide registry of connection pools, keyed by config (and event loop in async).
+    """Process-wide registry of connection pools, keyed by config (of this event loop).
 
     A singleton, as in 0.4: ``AsyncConnectionPoolManager()`` returns the module instance
-    ``async_pool_manager`` (sync: ``ConnectionPoolManager()`` is ``pool_manager``).
+    ``async_pool_manager``.
     """
 
     _instance: AsyncConnectionPoolManager | None = None
@@ -163,8 +163,7 @@ class AsyncConnectionPoolManager:
         """A redis-py client for ``config``.
 
         With ``shared`` (the default, 0.4's ``use_connection_pool=True``) the client draws on the
-        shared pool; otherwise it gets a pool of its own, closed with the client. An async
-        client created outside an event loop always gets its own pool.
+        shared pool; otherwise it gets a pool of its own, closed with the client.
         """
         return self.client_for(config, max_connections, shared=shared)[0]
 
@@ -179,10 +178,11 @@ class AsyncConnectionPoolManager:
         config = self._effective(config, max_connections)
         if config.is_embedded:
             return AsyncEmbedded.client(config.embedded_name or "default"), False
-        if AsyncRuntime.loop_token() is None:
-            # Created outside an event loop (a module-level async toolkit): no loop to share a
-            # pool in yet, so the client gets its own, bound to the loop that first uses it.
-            shared = False
+        if True:  # ASYNC
+            if AsyncRuntime.loop_token() is None:
+                # Created outside an event loop (a module-level async toolkit): no loop to share
+                # a pool in yet, so the client gets its own, bound to the loop that first uses it.
+                shared = False
         if config.cluster_mode:
             return (self.get_pool(config) if shared else self._new_cluster(config)), shared
         if shared:
@@ -231,7 +231,7 @@ class AsyncConnectionPoolManager:
         return True
 
     async def close_all_pools(self) -> None:
-        """Disconnect and forget every pool (of this event loop, in async)."""
+        """Disconnect and forget every pool (of this event loop)."""
         with self._lock:
             bucket = self._bucket()
             pools = list(bucket.values())
@@ -247,7 +247,7 @@ class AsyncConnectionPoolManager:
             await pool.disconnect()
 
     def get_pool_stats(self) -> dict[str, dict[str, Any]]:
-        """Per pool (of this event loop, in async): address, connections in use, idle and maximum.
+        """Per pool (of this event loop): address, connections in use, idle and maximum.
 
         Keys are the pools' addresses (never credentials); a cluster client reports its nodes.
         """
@@ -273,5 +273,5 @@ class AsyncConnectionPoolManager:
         return stats
 
 
-#: The process-wide pool manager of the async API.
+#: The process-wide pool manager: what ``AsyncConnectionPoolManager()`` returns.
 async_pool_manager = AsyncConnectionPoolManager()

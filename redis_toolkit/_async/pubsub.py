@@ -1,5 +1,4 @@
-"""The supervised pub/sub listener: ``AsyncSubscriber`` runs as an asyncio task, ``Subscriber``
-(the generated sync copy) as a daemon thread.
+"""The supervised pub/sub listener: ``AsyncSubscriber`` runs as an asyncio task.
 
 One background loop owns the pub/sub connection. It reads messages with a poll timeout,
 decodes them with the toolkit serializer and hands ``(channel, value)`` to the handler. It
@@ -56,8 +55,7 @@ class AsyncSubscriber:
     ``handler(channel, value)`` receives every message (for a pattern, the real channel); a
     channel added through the ``manager`` with its own callback goes to that callback instead.
     ``on_error(error, channel)`` hears about handler errors, undecodable payloads and lost
-    connections (``channel`` is None for those). Both may be plain or async callables here; the
-    sync twin takes plain callables only.
+    connections (``channel`` is None for those). Both may be plain or async callables.
     """
 
     def __init__(
@@ -201,8 +199,8 @@ class AsyncSubscriber:
         """Stop the listener and wait for it; return whether it finished in time.
 
         A handler that is running is allowed to finish within ``timeout`` (default
-        ``stop_timeout``). In async a listener still running then is cancelled; in sync the
-        thread cannot be interrupted, so False means it is still finishing its handler.
+        ``stop_timeout``). A task still running then is cancelled; a thread cannot be
+        interrupted, so False means it is still finishing its handler.
         """
         task = self._task
         if task is None:

@@ -2,10 +2,9 @@
 
 The decisions are pure (``redis_toolkit.resilience``: RetryPolicy, CircuitBreakerState,
 RedisMetrics); this module runs operations through them, written once for async and generated
-for sync. Every toolkit operation goes through the resilience path (``AsyncResiliencePath``;
-``ResiliencePath`` in the sync copy): the breaker first
-(an OPEN breaker refuses at once, before any socket is touched), then the retry loop, with each
-attempt timed into the metrics.
+for sync. Every toolkit operation goes through the resilience path (``AsyncResiliencePath``):
+the breaker first (an OPEN breaker refuses at once, before any socket is touched), then the
+retry loop, with each attempt timed into the metrics.
 """
 
 from __future__ import annotations
@@ -301,10 +300,9 @@ class AsyncResiliencePath:
 class AsyncHealthChecker:
     """PING the server every ``interval`` seconds in the background; feed the breaker and metrics.
 
-    ``await checker.start()`` starts the loop (a task of the running event loop in the async
-    API, a daemon thread in the sync one); ``await checker.stop()`` ends it within one PING
-    timeout. :meth:`for_config` builds the checker a toolkit uses, with a small client of its
-    own. A failed check counts against the breaker while it is CLOSED; a
+    ``await checker.start()`` starts the loop as an asyncio task; ``await checker.stop()`` ends
+    it within one PING timeout. :meth:`for_config` builds the checker a toolkit uses, with a
+    small client of its own. A failed check counts against the breaker while it is CLOSED; a
     good check while it is OPEN lets it try HALF_OPEN at once instead of waiting out
     ``recovery_timeout``. ``on_error(error)`` and the logger hear about failed checks.
     """
@@ -401,10 +399,13 @@ class AsyncHealthChecker:
 
     def signal_stop(self) -> None:
         """Ask the loop to end, without waiting for it (safe from ``__del__``)."""
-        try:
+        if True:  # ASYNC
+            try:
+                self._stop.set()
+            except RuntimeError:  # the event loop is gone: the task went with it
+                pass
+        else:
             self._stop.set()
-        except RuntimeError:  # the event loop is gone: the task went with it
-            pass
 
     async def stop(self, timeout: float | None = None) -> bool:
         """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout).

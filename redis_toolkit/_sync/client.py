@@ -1,7 +1,6 @@
 # Generated from redis_toolkit/_async/client.py by tools/run_unasync.py. DO NOT EDIT.
-"""The toolkit client: typed values, batches, pub/sub and resilience over redis-py.
-
-``AsyncRedisToolkit`` in ``redis_toolkit/_async``; ``RedisToolkit`` in the generated sync copy.
+"""The toolkit client ``RedisToolkit``: typed values, batches, pub/sub and resilience
+over redis-py.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from .._compat import SyncRedisCluster, SyncRuntime
+from .._compat import RedisCluster, Runtime
 from .._logging import apply_legacy_logging, describe
 from .._validation import (
     as_key_list,
@@ -70,7 +69,7 @@ class RedisToolkit:
     Constructor as in redis-toolkit 0.4: pass an existing redis-py client as ``redis`` *or* a
     :class:`RedisConnectionConfig` as ``config`` (neither: ``localhost:6379``), and optionally
     :class:`RedisOptions`. Use it as a context manager (entering pings the server, leaving
-    closes) or call :meth:`aclose` when done. Values are stored with the toolkit serializer, so
+    closes) or call :meth:`close` when done. Values are stored with the toolkit serializer, so
     what you read back has the type you wrote.
     """
 
@@ -118,10 +117,8 @@ class RedisToolkit:
             )
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
-        self._cluster = isinstance(self._client, SyncRedisCluster)
-        # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
-        coalesce = self.options.auto_pipeline and not self._cluster
-        self._commands = SyncRuntime.coalescing(self._client) if coalesce else self._client
+        self._cluster = isinstance(self._client, RedisCluster)
+        self._commands = self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
@@ -136,12 +133,9 @@ class RedisToolkit:
         self._subscriber: Subscriber | None = None
         self._stopped_task: Any = None  # the last listener's task/thread, for `sub_thread`
         if channels and message_handler is not None:
-            # The 0.4 form: channels and a handler in the constructor start listening. The
-            # async API can only start where an event loop runs; otherwise `async with` or
-            # `await start_subscriber()` starts it.
+            # The 0.4 form: channels and a handler in the constructor start listening.
             self._subscriber = self._new_subscriber(list(channels), None, message_handler, None)
-            if SyncRuntime.can_spawn():
-                self._subscriber.start_nowait()
+            self._subscriber.start_nowait()
 
     def _setup_resilience(self, settings: RedisConnectionConfig) -> None:
         # Every Redis call of the toolkit goes through self._run: breaker, retries, metrics.
@@ -167,7 +161,7 @@ class RedisToolkit:
             self.health_checker = HealthChecker.for_config(
                 self.config, breaker=self.circuit_breaker, metrics=metrics
             )
-            if self.health_checker is not None and SyncRuntime.can_spawn():
+            if self.health_checker is not None:
                 self.health_checker._spawn()
 
     @classmethod
@@ -344,8 +338,7 @@ class RedisToolkit:
     def execute_command(self, *args: Any, idempotent: bool | None = None) -> Any:
         """Run a raw Redis command through the toolkit's breaker, retries and metrics.
 
-        ``toolkit.execute_command("INCR", "hits")`` (awaited in the async API). The reply is
-        redis-py's, not
+        ``toolkit.execute_command("INCR", "hits")``. The reply is redis-py's, not
         deserialized. After a timeout the command is retried only if it is idempotent (known
         by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
         """
@@ -522,12 +515,12 @@ class RedisToolkit:
         """Start listening; return once Redis confirmed every subscription.
 
         ``handler(channel, value)`` gets each message (a pattern's handler learns the real
-        channel). Async handlers are awaited; plain callables work too (the sync API takes plain
-        callables only). ``on_error(error, channel)`` hears about handler errors and lost
-        connections. A running listener gets the new channels and patterns without a restart.
-        Returns False if Redis did not confirm within 5 s (the listener keeps trying).
-        After :meth:`stop_subscriber`, a new ``handler`` (or ``on_error``) starts a new listener
-        with it, on ``channels`` and ``patterns`` (the old ones when not given), as in 0.4.
+        channel); it may be a plain callable. ``on_error(error, channel)`` hears about
+        handler errors and lost connections. A running listener gets the new channels and
+        patterns without a restart. Returns False if Redis did not confirm within 5 s (the
+        listener keeps trying). After :meth:`stop_subscriber`, a new ``handler`` (or
+        ``on_error``) starts a new listener with it, on ``channels`` and ``patterns`` (the old
+        ones when not given), as in 0.4.
         """
         if self._closed:
             raise self._closed_error("start_subscriber")
@@ -573,7 +566,7 @@ class RedisToolkit:
 
     @property
     def sub_thread(self) -> Any:
-        """0.4 name: the listener's thread (its task in the async API), or None.
+        """0.4 name: the listener's thread, or None.
 
         After :meth:`stop_subscriber` it is the stopped one, as in 0.4 (``is_alive()`` False).
         """
@@ -613,7 +606,7 @@ class RedisToolkit:
         if self._subscription_manager is None:
             logger.error("subscribe_dynamic(%r): dynamic subscriptions are disabled", channel)
             return False
-        SyncRuntime.check_callable(callback, "callback")
+        Runtime.check_callable(callback, "callback")
         self._subscription_manager.subscribe_dynamic(channel, callback)
         if self._subscriber is None:
             self._subscriber = self._new_subscriber(None, None, self._message_handler, None)
@@ -701,7 +694,7 @@ class RedisToolkit:
             return False
 
     def cleanup(self) -> None:
-        """Release the client (0.4 name of :meth:`aclose`)."""
+        """Release the client (0.4 name of :meth:`close`)."""
         self.close()
 
     def close(self) -> None:
@@ -709,7 +702,7 @@ class RedisToolkit:
 
         Afterwards every command raises :class:`~redis_toolkit.exceptions.ClientClosedError`
         (nothing reconnects silently) and :meth:`health_check` is False. Entering the toolkit
-        again (``async with``) reopens it.
+        again (``with``) reopens it.
         """
         if self._closed:
             return

@@ -1,7 +1,7 @@
 # Generated from redis_toolkit/_async/pool.py by tools/run_unasync.py. DO NOT EDIT.
 """Connection pools shared by configs that are really the same.
 
-The pool manager (``async_pool_manager``; ``pool_manager`` in the sync API) keeps one redis-py
+The pool manager ``pool_manager`` keeps one redis-py
 pool per distinct :class:`~redis_toolkit.options.RedisConnectionConfig`: every field takes part
 in the key, so configs that differ in TLS, timeouts or limits never share a pool (a 0.4 bug).
 Async pools are bound to the event loop that created them and never shared across loops; the
@@ -24,12 +24,12 @@ from redis.cluster import LoadBalancingStrategy
 from redis.exceptions import RedisClusterException, RedisError
 
 from .._compat import (
-    SyncClusterNode,
-    SyncEmbedded,
-    SyncRedis,
-    SyncRedisCluster,
-    SyncRetry,
-    SyncRuntime,
+    ClusterNode,
+    Embedded,
+    Redis,
+    RedisCluster,
+    Retry,
+    Runtime,
 )
 from ..exceptions import ClusterConfigError, RedisToolkitError, wrap_redis_error
 from ..options import RedisConnectionConfig
@@ -43,7 +43,7 @@ def _client_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
     kwargs = config.to_redis_kwargs()
     # No hidden retries inside redis-py (its default retries timeouts, which can run an INCR
     # twice): what is safe to retry is decided above it.
-    kwargs["retry"] = SyncRetry(NoBackoff(), 0)
+    kwargs["retry"] = Retry(NoBackoff(), 0)
     return kwargs
 
 
@@ -62,10 +62,10 @@ def _cluster_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
 
 
 class ConnectionPoolManager:
-    """Process-wide registry of connection pools, keyed by config (and event loop in async).
+    """Process-wide registry of connection pools, keyed by config.
 
-    A singleton, as in 0.4: ``AsyncConnectionPoolManager()`` returns the module instance
-    ``async_pool_manager`` (sync: ``ConnectionPoolManager()`` is ``pool_manager``).
+    A singleton, as in 0.4: ``ConnectionPoolManager()`` returns the module instance
+    ``pool_manager``.
     """
 
     _instance: ConnectionPoolManager | None = None
@@ -88,7 +88,7 @@ class ConnectionPoolManager:
     _lock: threading.Lock
 
     def _bucket(self) -> dict[tuple[Any, ...], Any]:
-        token = SyncRuntime.loop_token()
+        token = Runtime.loop_token()
         if token is None:
             raise RedisToolkitError(
                 "async connection pools belong to an event loop: call this inside a running loop"
@@ -138,13 +138,13 @@ class ConnectionPoolManager:
             return ConnectionPoolManager._new_cluster(config)
         kwargs = _client_kwargs(config)
         # redis-py picks the connection class (TCP, TLS, unix socket) from these arguments.
-        return SyncRedis(max_connections=config.pool_size, **kwargs).connection_pool
+        return Redis(max_connections=config.pool_size, **kwargs).connection_pool
 
     @staticmethod
     def _new_cluster(config: RedisConnectionConfig) -> Any:
-        nodes = [SyncClusterNode(host, port) for host, port in config.cluster_nodes()]
+        nodes = [ClusterNode(host, port) for host, port in config.cluster_nodes()]
         try:
-            return SyncRedisCluster(startup_nodes=nodes, **_cluster_kwargs(config))
+            return RedisCluster(startup_nodes=nodes, **_cluster_kwargs(config))
         except (RedisError, RedisClusterException) as e:
             # The sync client discovers the topology right here: no node answering is a
             # connection failure, anything else a configuration problem.
@@ -164,8 +164,7 @@ class ConnectionPoolManager:
         """A redis-py client for ``config``.
 
         With ``shared`` (the default, 0.4's ``use_connection_pool=True``) the client draws on the
-        shared pool; otherwise it gets a pool of its own, closed with the client. An async
-        client created outside an event loop always gets its own pool.
+        shared pool; otherwise it gets a pool of its own, closed with the client.
         """
         return self.client_for(config, max_connections, shared=shared)[0]
 
@@ -179,17 +178,13 @@ class ConnectionPoolManager:
         """Like :meth:`create_client`, also saying whether the client really is on a shared pool."""
         config = self._effective(config, max_connections)
         if config.is_embedded:
-            return SyncEmbedded.client(config.embedded_name or "default"), False
-        if SyncRuntime.loop_token() is None:
-            # Created outside an event loop (a module-level async toolkit): no loop to share a
-            # pool in yet, so the client gets its own, bound to the loop that first uses it.
-            shared = False
+            return Embedded.client(config.embedded_name or "default"), False
         if config.cluster_mode:
             return (self.get_pool(config) if shared else self._new_cluster(config)), shared
         if shared:
-            return SyncRedis(connection_pool=self.get_pool(config)), True
+            return Redis(connection_pool=self.get_pool(config)), True
         # A client that creates its own pool disconnects it when it is closed.
-        return SyncRedis(max_connections=config.pool_size, **_client_kwargs(config)), False
+        return Redis(max_connections=config.pool_size, **_client_kwargs(config)), False
 
     def warm_up(
         self, config: RedisConnectionConfig, max_connections: int | None = None
@@ -205,7 +200,7 @@ class ConnectionPoolManager:
     @staticmethod
     def fill_pool(pool: Any, min_connections: int) -> int:
         """Open connections until ``pool`` holds ``min_connections``; return how many opened."""
-        if pool is None or isinstance(pool, SyncRedisCluster) or min_connections <= 0:
+        if pool is None or isinstance(pool, RedisCluster) or min_connections <= 0:
             return 0
         before = len(getattr(pool, "_available_connections", ()))
         # Holding min_connections at once takes the idle ones and opens the rest.
@@ -232,7 +227,7 @@ class ConnectionPoolManager:
         return True
 
     def close_all_pools(self) -> None:
-        """Disconnect and forget every pool (of this event loop, in async)."""
+        """Disconnect and forget every pool."""
         with self._lock:
             bucket = self._bucket()
             pools = list(bucket.values())
@@ -242,13 +237,13 @@ class ConnectionPoolManager:
 
     @staticmethod
     def _close(pool: Any) -> None:
-        if isinstance(pool, SyncRedisCluster):
+        if isinstance(pool, RedisCluster):
             pool.close()
         else:
             pool.disconnect()
 
     def get_pool_stats(self) -> dict[str, dict[str, Any]]:
-        """Per pool (of this event loop, in async): address, connections in use, idle and maximum.
+        """Per pool: address, connections in use, idle and maximum.
 
         Keys are the pools' addresses (never credentials); a cluster client reports its nodes.
         """
@@ -259,7 +254,7 @@ class ConnectionPoolManager:
             name = self._addresses.get(key, "?")
             if name in stats:
                 name = f"{name}#{len(stats)}"
-            if isinstance(pool, SyncRedisCluster):
+            if isinstance(pool, RedisCluster):
                 stats[name] = {"kind": "cluster", "nodes": len(pool.get_nodes())}
                 continue
             in_use = len(getattr(pool, "_in_use_connections", ()))
@@ -274,5 +269,5 @@ class ConnectionPoolManager:
         return stats
 
 
-#: The process-wide pool manager of the async API.
+#: The process-wide pool manager: what ``ConnectionPoolManager()`` returns.
 pool_manager = ConnectionPoolManager()

@@ -1,6 +1,5 @@
 # Generated from redis_toolkit/_async/pubsub.py by tools/run_unasync.py. DO NOT EDIT.
-"""The supervised pub/sub listener: ``AsyncSubscriber`` runs as an asyncio task, ``Subscriber``
-(the generated sync copy) as a daemon thread.
+"""The supervised pub/sub listener: ``Subscriber`` runs as a daemon thread.
 
 One background loop owns the pub/sub connection. It reads messages with a poll timeout,
 decodes them with the toolkit serializer and hands ``(channel, value)`` to the handler. It
@@ -20,7 +19,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from .._compat import SyncEvent, SyncLock, SyncQueue, SyncRuntime, QueueEmpty
+from .._compat import Event, Lock, Queue, Runtime, QueueEmpty
 from ..exceptions import RedisToolkitError, SerializationError, ValidationError, wrap_redis_error
 from ..serialization import Serializer
 from ..subscription_manager import SubscriptionManager
@@ -48,7 +47,7 @@ class _Request:
 
     def __init__(self, names: list[str]) -> None:
         self.pending = set(names)
-        self.done = SyncEvent()
+        self.done = Event()
 
 
 class Subscriber:
@@ -57,8 +56,7 @@ class Subscriber:
     ``handler(channel, value)`` receives every message (for a pattern, the real channel); a
     channel added through the ``manager`` with its own callback goes to that callback instead.
     ``on_error(error, channel)`` hears about handler errors, undecodable payloads and lost
-    connections (``channel`` is None for those). Both may be plain or async callables here; the
-    sync twin takes plain callables only.
+    connections (``channel`` is None for those). Both may be plain callables.
     """
 
     def __init__(
@@ -80,9 +78,9 @@ class Subscriber:
     ) -> None:
         check_names([*(channels or []), *(patterns or [])])
         if handler is not None:
-            SyncRuntime.check_callable(handler, "message handler")
+            Runtime.check_callable(handler, "message handler")
         if on_error is not None:
-            SyncRuntime.check_callable(on_error, "on_error")
+            Runtime.check_callable(on_error, "on_error")
         self._client = client
         self._serializer = serializer
         self._handler = handler
@@ -99,13 +97,13 @@ class Subscriber:
         self._patterns: dict[str, None] = dict.fromkeys(patterns or [])
         self._live_channels: set[str] = set()
         self._live_patterns: set[str] = set()
-        self._requests: SyncQueue[_Request] = SyncQueue()
+        self._requests: Queue[_Request] = Queue()
         self._waiting: list[_Request] = []
         self._unconfirmed: set[str] = set()
         self._delay = reconnect_delay
-        self._stop = SyncEvent()
-        self._connected = SyncEvent()
-        self._lock = SyncLock()
+        self._stop = Event()
+        self._connected = Event()
+        self._lock = Lock()
         self._task: Any = None
         self.messages_received = 0
         self.handler_errors = 0
@@ -120,7 +118,7 @@ class Subscriber:
         return (
             self._task is not None
             and not self._stop.is_set()
-            and not SyncRuntime.finished(self._task)
+            and not Runtime.finished(self._task)
         )
 
     @property
@@ -172,19 +170,19 @@ class Subscriber:
         """
         if self.running:
             return
-        if SyncRuntime.is_current(self._task):
+        if Runtime.is_current(self._task):
             # Stopped and started again from one of its own handlers: it simply carries on.
             self._stop.clear()
             return
-        if not SyncRuntime.finished(self._task):
+        if not Runtime.finished(self._task):
             raise RedisToolkitError(
                 f"the previous listener on {self._address} is still finishing a message handler; "
                 "call stop_subscriber() again (or wait) before starting a new one"
             )
         # Each loop gets its own stop event, so a stop always reaches the loop it was meant for.
-        self._stop = SyncEvent()
+        self._stop = Event()
         self._connected.clear()
-        self._task = SyncRuntime.spawn(
+        self._task = Runtime.spawn(
             self._run, self._stop, name=f"redis_toolkit-subscriber-{id(self)}"
         )
 
@@ -202,18 +200,18 @@ class Subscriber:
         """Stop the listener and wait for it; return whether it finished in time.
 
         A handler that is running is allowed to finish within ``timeout`` (default
-        ``stop_timeout``). In async a listener still running then is cancelled; in sync the
-        thread cannot be interrupted, so False means it is still finishing its handler.
+        ``stop_timeout``). A task still running then is cancelled; a thread cannot be
+        interrupted, so False means it is still finishing its handler.
         """
         task = self._task
         if task is None:
             return True
         self._stop.set()
-        if SyncRuntime.is_current(task):
+        if Runtime.is_current(task):
             # Called from one of its own handlers: the listener ends once that handler returns.
             self._connected.clear()
             return False
-        finished = SyncRuntime.join(task, self._stop_timeout if timeout is None else timeout)
+        finished = Runtime.join(task, self._stop_timeout if timeout is None else timeout)
         self._connected.clear()
         if not finished:
             # Kept, so that start() can tell a listener that is still finishing its handler.
@@ -258,14 +256,14 @@ class Subscriber:
             return True
         request = _Request(names)
         self._requests.put(request)
-        if SyncRuntime.is_current(self._task):
+        if Runtime.is_current(self._task):
             # Called from a handler, inside the listener: it applies the change after the handler.
             return True
         return request.done.wait(self._confirm_timeout)
 
     # -- the listener loop -------------------------------------------------------------------
 
-    def _run(self, stop: SyncEvent) -> None:
+    def _run(self, stop: Event) -> None:
         self._delay = self._reconnect_delay
         while not stop.is_set():
             pubsub = None
@@ -294,7 +292,7 @@ class Subscriber:
                     self._close(pubsub)
         self._release_waiters()
 
-    def _listen(self, pubsub: Any, stop: SyncEvent) -> None:
+    def _listen(self, pubsub: Any, stop: Event) -> None:
         # A new connection: nothing from the last one is still to be confirmed, and requests
         # that waited for it are judged again by what this connection still has to confirm.
         self._unconfirmed = set()
@@ -302,7 +300,7 @@ class Subscriber:
         for request in list(self._waiting):
             request.pending &= self._unconfirmed
         self._mark_connected()
-        next_expiry_check = SyncRuntime.monotonic() + self._check_interval()
+        next_expiry_check = Runtime.monotonic() + self._check_interval()
         while not stop.is_set():
             self._apply_requests(pubsub)
             if pubsub.connection is None:
@@ -313,8 +311,8 @@ class Subscriber:
             message = pubsub.get_message(timeout=self._poll_interval)
             if message is not None:
                 self._dispatch(message)
-            if self._manager is not None and SyncRuntime.monotonic() >= next_expiry_check:
-                next_expiry_check = SyncRuntime.monotonic() + self._check_interval()
+            if self._manager is not None and Runtime.monotonic() >= next_expiry_check:
+                next_expiry_check = Runtime.monotonic() + self._check_interval()
                 static = dict(self._channels)
                 expired = [c for c in self._manager.expire_idle() if c not in static]
                 if expired:
@@ -426,7 +424,7 @@ class Subscriber:
         if handler is None:
             return
         try:
-            SyncRuntime.call(handler, channel, value)
+            Runtime.call(handler, channel, value)
         except Exception as e:
             self.handler_errors += 1
             self._report(e, channel, "message handler raised")
@@ -438,7 +436,7 @@ class Subscriber:
         if self._on_error is None:
             return
         try:
-            SyncRuntime.call(self._on_error, error, channel)
+            Runtime.call(self._on_error, error, channel)
         except Exception:
             logger.exception("on_error callback raised while reporting %r", error)
 

@@ -3,10 +3,9 @@
 
 The decisions are pure (``redis_toolkit.resilience``: RetryPolicy, CircuitBreakerState,
 RedisMetrics); this module runs operations through them, written once for async and generated
-for sync. Every toolkit operation goes through the resilience path (``AsyncResiliencePath``;
-``ResiliencePath`` in the sync copy): the breaker first
-(an OPEN breaker refuses at once, before any socket is touched), then the retry loop, with each
-attempt timed into the metrics.
+for sync. Every toolkit operation goes through the resilience path (``ResiliencePath``):
+the breaker first (an OPEN breaker refuses at once, before any socket is touched), then the
+retry loop, with each attempt timed into the metrics.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from .._compat import SyncEvent, SyncRuntime
+from .._compat import Event, Runtime
 from ..exceptions import ValidationError, wrap_redis_error
 from ..resilience import (
     CircuitBreakerState,
@@ -57,7 +56,7 @@ def _as_types(retry_on: RetryOn | None) -> tuple[type[BaseException], ...] | Non
 class RetryHandler:
     """Retry an operation's failures with backoff, up to ``max_retries`` and ``deadline``.
 
-    ``await handler.execute(operation)`` with no command name retries every transient failure
+    ``handler.execute(operation)`` with no command name retries every transient failure
     (:data:`~redis_toolkit.resilience.TRANSIENT_ERRORS`: redis-py's and the built-in
     ``ConnectionError`` and ``TimeoutError``; not wrong credentials): wrapping an operation in
     a handler is the choice to retry it. ``retry_on`` (a tuple of exception types, here or per
@@ -102,7 +101,7 @@ class RetryHandler:
         idempotent: bool | None = None,
         retry_on: RetryOn | None = None,
     ) -> Any:
-        """Run ``await operation()`` and retry it as the policy allows.
+        """Run ``operation()`` and retry it as the policy allows.
 
         ``retry_on`` overrides the handler's own for this call. The last error is raised
         unchanged when no retry is left or allowed.
@@ -131,7 +130,7 @@ class RetryHandler:
                 if self.metrics is not None:
                     self.metrics.record_retry(command or "OTHER")
                 logger.debug("%s failed (%r); retry %d in %.3fs", command, e, attempt + 1, wait)
-                SyncRuntime.sleep(wait)
+                Runtime.sleep(wait)
                 attempt += 1
 
 
@@ -143,7 +142,7 @@ class CircuitBreaker:
     OPEN refuses every call at once with :class:`~redis_toolkit.exceptions.CircuitOpenError`
     (``retry_after`` seconds), without a network round trip. After ``recovery_timeout`` it turns
     HALF_OPEN and lets ``half_open_max_calls`` trial calls through: a success closes it, a
-    failure opens it again. ``await breaker.execute(operation)``.
+    failure opens it again. ``breaker.execute(operation)``.
     """
 
     def __init__(
@@ -241,7 +240,7 @@ class ResiliencePath:
         idempotent: bool | None = None,
         **kwargs: Any,
     ) -> Any:
-        """``await fn(*args, **kwargs)`` through the breaker and the retry policy.
+        """``fn(*args, **kwargs)`` through the breaker and the retry policy.
 
         A redis-py error that ends the operation is raised as the toolkit error naming
         ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
@@ -290,7 +289,7 @@ class ResiliencePath:
             if metrics is not None:
                 metrics.record_retry(command)
             try:
-                SyncRuntime.sleep(wait)
+                Runtime.sleep(wait)
             except BaseException as e:
                 if breaker is not None:
                     breaker.record_failure(e, permit)
@@ -302,10 +301,9 @@ class ResiliencePath:
 class HealthChecker:
     """PING the server every ``interval`` seconds in the background; feed the breaker and metrics.
 
-    ``await checker.start()`` starts the loop (a task of the running event loop in the async
-    API, a daemon thread in the sync one); ``await checker.stop()`` ends it within one PING
-    timeout. :meth:`for_config` builds the checker a toolkit uses, with a small client of its
-    own. A failed check counts against the breaker while it is CLOSED; a
+    ``checker.start()`` starts the loop as a daemon thread; ``checker.stop()`` ends
+    it within one PING timeout. :meth:`for_config` builds the checker a toolkit uses, with a
+    small client of its own. A failed check counts against the breaker while it is CLOSED; a
     good check while it is OPEN lets it try HALF_OPEN at once instead of waiting out
     ``recovery_timeout``. ``on_error(error)`` and the logger hear about failed checks.
     """
@@ -334,7 +332,7 @@ class HealthChecker:
         self._on_error = on_error
         self._address = address
         self._owns_client = owns_client
-        self._stop = SyncEvent()
+        self._stop = Event()
         self._task: Any = None
         self._healthy: bool | None = None
         self._last_check: float | None = None
@@ -387,7 +385,7 @@ class HealthChecker:
     @property
     def running(self) -> bool:
         """Whether the background loop is running."""
-        return self._task is not None and not SyncRuntime.finished(self._task)
+        return self._task is not None and not Runtime.finished(self._task)
 
     def start(self) -> None:
         """Start the background loop (no-op when disabled or already running)."""
@@ -397,15 +395,12 @@ class HealthChecker:
         # Without awaiting: the toolkit's constructor starts its checker this way.
         if not self.enabled or self.running:
             return
-        self._stop = SyncEvent()
-        self._task = SyncRuntime.spawn(self._run, name=f"redis_toolkit-health-{id(self)}")
+        self._stop = Event()
+        self._task = Runtime.spawn(self._run, name=f"redis_toolkit-health-{id(self)}")
 
     def signal_stop(self) -> None:
         """Ask the loop to end, without waiting for it (safe from ``__del__``)."""
-        try:
-            self._stop.set()
-        except RuntimeError:  # the event loop is gone: the task went with it
-            pass
+        self._stop.set()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout).
@@ -415,10 +410,10 @@ class HealthChecker:
         finished = True
         if self._task is not None:
             self._stop.set()
-            finished = SyncRuntime.join(
+            finished = Runtime.join(
                 self._task, timeout if timeout is not None else 2 * self._timeout + 1.0
             )
-            finished = finished or SyncRuntime.finished(self._task)
+            finished = finished or Runtime.finished(self._task)
             self._task = None
         if self._owns_client and finished:
             self._client.close()
@@ -458,7 +453,7 @@ class HealthChecker:
                 logger.warning("%s (%d in a row)", error, self._consecutive_failures)
                 if self._on_error is not None:
                     try:
-                        SyncRuntime.call(self._on_error, error)
+                        Runtime.call(self._on_error, error)
                     except Exception:
                         logger.exception("health check on_error callback raised")
             self._stop.wait(self.interval)

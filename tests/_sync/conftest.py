@@ -1,8 +1,8 @@
 # Generated from tests/_async/conftest.py by tools/run_unasync.py. DO NOT EDIT.
 """Toolkit fixtures for the I/O tests, written once (tests/_sync/conftest.py is generated).
 
-``atoolkit`` runs each test on the private real server and on the embedded backend
-(``memory://``); ``atoolkit_server`` only on the real server, for what fakeredis cannot show.
+``toolkit`` runs each test on the private real server and on the embedded backend
+(``memory://``); ``toolkit_server`` only on the real server, for what fakeredis cannot show.
 In the sync tree they are ``toolkit`` and ``toolkit_server``.
 """
 

@@ -21,15 +21,15 @@ from redis_toolkit import (
     ValidationError,
     pool_manager,
 )
-from redis_toolkit._compat import SyncEvent, SyncRuntime
+from redis_toolkit._compat import Event, Runtime
 from tests.servers import RedisServer, free_port
 
 
 def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = SyncRuntime.monotonic() + timeout
-    while not SyncRuntime.call(predicate):
-        assert SyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
-        SyncRuntime.sleep(0.02)
+    deadline = Runtime.monotonic() + timeout
+    while not Runtime.call(predicate):
+        assert Runtime.monotonic() < deadline, f"timed out waiting for {what}"
+        Runtime.sleep(0.02)
 
 
 class Inbox:
@@ -37,16 +37,16 @@ class Inbox:
 
     def __init__(self) -> None:
         self.values: list[Any] = []
-        self.arrived = SyncEvent()
+        self.arrived = Event()
 
     def handler(self, channel: str, value: Any) -> None:
         self.values.append(value)
         self.arrived.set()
 
     def wait_for(self, count: int, timeout: float = 10) -> None:
-        deadline = SyncRuntime.monotonic() + timeout
+        deadline = Runtime.monotonic() + timeout
         while len(self.values) < count:
-            left = deadline - SyncRuntime.monotonic()
+            left = deadline - Runtime.monotonic()
             assert left > 0, f"got {self.values}, expected {count} messages"
             self.arrived.clear()
             if len(self.values) < count:
@@ -59,10 +59,10 @@ def test_sub_thread_refers_to_the_stopped_listener(
     assert toolkit.sub_thread is None  # nothing started yet
     assert toolkit.start_subscriber([f"{prefix}ch"], Inbox().handler)
     running = toolkit.sub_thread
-    assert running is not None and not SyncRuntime.finished(running)
+    assert running is not None and not Runtime.finished(running)
     assert toolkit.stop_subscriber() is True
     assert toolkit.sub_thread is running  # 0.4: still the thread, now finished
-    assert SyncRuntime.finished(toolkit.sub_thread)
+    assert Runtime.finished(toolkit.sub_thread)
     assert toolkit.run_subscriber is False
 
 

@@ -17,7 +17,7 @@ from redis_toolkit import (
     ValidationError,
     pool_manager,
 )
-from redis_toolkit._compat import SyncEvent, SyncRuntime
+from redis_toolkit._compat import Event, Runtime
 from tests.servers import RedisServer
 
 
@@ -26,7 +26,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.items: list[tuple[str, Any]] = []
-        self.arrived = SyncEvent()
+        self.arrived = Event()
 
     def handler(self, channel: str, value: Any) -> None:
         self.items.append((channel, value))
@@ -36,9 +36,9 @@ class Inbox:
         return [v for c, v in self.items if channel is None or c == channel]
 
     def wait_for(self, count: int, channel: str | None = None, timeout: float = 10) -> None:
-        deadline = SyncRuntime.monotonic() + timeout
+        deadline = Runtime.monotonic() + timeout
         while len(self.values(channel)) < count:
-            left = deadline - SyncRuntime.monotonic()
+            left = deadline - Runtime.monotonic()
             assert left > 0, f"only {len(self.values(channel))} of {count} messages arrived"
             self.arrived.clear()
             if len(self.values(channel)) < count:
@@ -46,10 +46,10 @@ class Inbox:
 
 
 def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = SyncRuntime.monotonic() + timeout
-    while not SyncRuntime.call(predicate):
-        assert SyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
-        SyncRuntime.sleep(0.02)
+    deadline = Runtime.monotonic() + timeout
+    while not Runtime.call(predicate):
+        assert Runtime.monotonic() < deadline, f"timed out waiting for {what}"
+        Runtime.sleep(0.02)
 
 
 def numsub(toolkit: RedisToolkit, channel: str) -> int:
@@ -127,7 +127,7 @@ def test_dynamic_subscriptions_while_messages_flow(
     listener = toolkit.subscriber
     assert listener is not None
     started_task = listener._task
-    stop = SyncEvent()
+    stop = Event()
     sent: list[int] = []
 
     def pump() -> None:
@@ -135,10 +135,10 @@ def test_dynamic_subscriptions_while_messages_flow(
         while not stop.is_set():
             toolkit.publisher(steady, i)
             i += 1
-            SyncRuntime.sleep(0.001)
+            Runtime.sleep(0.001)
         sent.append(i)
 
-    task = SyncRuntime.spawn(pump, name="pump")
+    task = Runtime.spawn(pump, name="pump")
     dyn_inbox = Inbox()
     for round_ in range(5):
         assert toolkit.subscribe_dynamic(dynamic, dyn_inbox.handler) is True
@@ -148,7 +148,7 @@ def test_dynamic_subscriptions_while_messages_flow(
         assert toolkit.unsubscribe_dynamic(dynamic) is True
         assert numsub(toolkit, dynamic) == 0  # really unsubscribed in Redis
     stop.set()
-    assert SyncRuntime.join(task, 10)
+    assert Runtime.join(task, 10)
     inbox.wait_for(sent[0], steady)
     assert inbox.values(steady) == list(range(sent[0]))  # nothing lost, nothing repeated
     assert dyn_inbox.values() == list(range(5))
@@ -189,12 +189,12 @@ def test_stop_lets_a_running_handler_finish_and_leaves_nothing_behind(
     toolkit: RedisToolkit, prefix: str
 ) -> None:
     channel = f"{prefix}slow"
-    entered = SyncEvent()
+    entered = Event()
     finished: list[str] = []
 
     def slow(channel: str, value: Any) -> None:
         entered.set()
-        SyncRuntime.sleep(0.3)
+        Runtime.sleep(0.3)
         finished.append(value)
 
     toolkit.start_subscriber([channel], slow)
@@ -205,7 +205,7 @@ def test_stop_lets_a_running_handler_finish_and_leaves_nothing_behind(
     assert entered.wait(10)
     assert toolkit.stop_subscriber() is True
     assert finished == ["work"]  # the message in progress was not dropped
-    assert SyncRuntime.finished(handle)
+    assert Runtime.finished(handle)
     assert not listener.running
 
 

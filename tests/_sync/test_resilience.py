@@ -24,17 +24,17 @@ from redis_toolkit import (
     RetryStrategy,
     pool_manager,
 )
-from redis_toolkit._compat import SyncRuntime
+from redis_toolkit._compat import Runtime
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.fault
 
 
 def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = SyncRuntime.monotonic() + timeout
-    while not SyncRuntime.call(predicate):
-        assert SyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
-        SyncRuntime.sleep(0.02)
+    deadline = Runtime.monotonic() + timeout
+    while not Runtime.call(predicate):
+        assert Runtime.monotonic() < deadline, f"timed out waiting for {what}"
+        Runtime.sleep(0.02)
 
 
 def make_toolkit(server: RedisServer, **config: Any) -> RedisToolkit:
@@ -90,11 +90,11 @@ def test_breaker_opens_fails_fast_and_recovers_through_health_checks(
         # While OPEN, calls fail at once, without touching the network: no SET attempt is
         # recorded (the metrics count every attempt that reached redis-py).
         sets_before = toolkit.get_metrics()["commands"]["SET"]["total"]
-        started = SyncRuntime.monotonic()
+        started = Runtime.monotonic()
         for i in range(200):
             with pytest.raises(CircuitOpenError):
                 toolkit.setter(f"{prefix}fast{i}", i)
-        per_call_ms = (SyncRuntime.monotonic() - started) / 200 * 1000
+        per_call_ms = (Runtime.monotonic() - started) / 200 * 1000
         assert toolkit.get_metrics()["commands"]["SET"]["total"] == sets_before
         print(f"fail-fast while OPEN: {per_call_ms:.4f} ms per call")
 

@@ -16,7 +16,7 @@ from redis_toolkit import (
     ValidationError,
     pool_manager,
 )
-from redis_toolkit._compat import SyncRuntime
+from redis_toolkit._compat import Runtime
 
 
 def test_setter_nx_and_xx(toolkit: RedisToolkit, prefix: str) -> None:
@@ -64,10 +64,10 @@ def test_plain_write_clears_ttl_and_keep_ttl_keeps_it(
 def test_fractional_ttl_expires(toolkit_server: RedisToolkit, prefix: str) -> None:
     key = f"{prefix}short"
     toolkit_server.setter(key, "soon gone", ttl=0.05)
-    deadline = SyncRuntime.monotonic() + 5
+    deadline = Runtime.monotonic() + 5
     while toolkit_server.exists(key):
-        assert SyncRuntime.monotonic() < deadline, "key did not expire"
-        SyncRuntime.sleep(0.01)
+        assert Runtime.monotonic() < deadline, "key did not expire"
+        Runtime.sleep(0.01)
     assert toolkit_server.getter(key, default="gone") == "gone"
 
 

@@ -1,0 +1,143 @@
+"""Async-only auto-pipelining: concurrent tasks' commands share round trips.
+
+Not a twin: the sync API has nothing to coalesce (a thread's commands go one by one), so the
+async source reaches this module only inside an ``if True:  # ASYNC`` branch and through an
+import marked ``# ASYNC``, both of which tools/run_unasync.py drops from the sync output.
+With ``_compat``, the only module of the package allowed to import asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.exceptions
+
+__all__ = ["Coalescer", "coalescing"]
+
+
+def coalescing(client: Any) -> Any:
+    """``client`` with concurrent commands coalesced into pipelines (see :class:`Coalescer`)."""
+    return Coalescer(client)
+
+
+class Coalescer:
+    """Sends commands of concurrent tasks together, as one pipeline per round trip.
+
+    A command issued while nothing is in flight goes out at once, on its own (no added latency
+    for a lone caller). Commands issued while a round trip is in flight wait for it to end and
+    then go together in one non-transactional pipeline: each command stays atomic by itself,
+    and one task's commands keep their order because a task awaits each before the next.
+    Normally one round trip is in flight at a time, so any number of tasks share one
+    connection. A round trip still in flight after ``stall_after`` seconds (a stalled or silently
+    dead connection, with no socket timeout to end it) no longer holds the others back: what
+    waits behind it goes out on another connection. A caller cancelled while its command waits
+    is dropped from the batch: its command is never sent.
+
+    This is what lets many tasks outrun one thread: redis-py's per-command cost in asyncio is
+    paid once per pipeline instead of once per command.
+    """
+
+    def __init__(self, client: Any, max_batch: int = 512, stall_after: float = 1.0) -> None:
+        self._client = client
+        self._max_batch = max_batch
+        self._stall_after = stall_after
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reset()
+        self._methods: dict[str, Callable[..., Awaitable[Any]]] = {}
+
+    def _reset(self) -> None:
+        self._pending: list[tuple[str, tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
+        self._in_flight = 0
+        self._flushers = 0
+        self._stall_timer: asyncio.TimerHandle | None = None
+
+    def _check_loop(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A new event loop: whatever the old one left in flight will never finish.
+            self._loop = loop
+            self._reset()
+        return loop
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = self._methods.get(name)
+        if method is None:
+            method = self._methods[name] = self._make(name)
+        return method
+
+    def _make(self, name: str) -> Callable[..., Awaitable[Any]]:
+        direct = getattr(self._client, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            loop = self._check_loop()
+            if not self._in_flight and not self._pending:
+                self._in_flight += 1
+                try:
+                    return await direct(*args, **kwargs)
+                finally:
+                    self._in_flight -= 1
+                    self._kick()
+            future = loop.create_future()
+            self._pending.append((name, args, kwargs, future))
+            if not self._in_flight:
+                self._kick()  # otherwise the round trip in flight sends these when it ends
+            elif self._stall_timer is None:
+                self._stall_timer = loop.call_later(self._stall_after, self._on_stall)
+            return await future
+
+        return call
+
+    def _kick(self, force: bool = False) -> None:
+        if self._pending and (force or not self._flushers):
+            self._flushers += 1
+            asyncio.get_running_loop().create_task(self._flush())
+
+    def _on_stall(self) -> None:
+        self._stall_timer = None
+        if self._pending:
+            # Still waiting behind a round trip that does not end: send them on another connection.
+            self._kick(force=True)
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch = [item for item in self._pending[: self._max_batch] if not item[3].done()]
+                del self._pending[: self._max_batch]
+                if not batch:
+                    continue
+                self._in_flight += 1
+                try:
+                    pipe = self._client.pipeline(transaction=False)
+                    for name, args, kwargs, _ in batch:
+                        getattr(pipe, name)(*args, **kwargs)
+                    results = await pipe.execute(raise_on_error=False)
+                except BaseException as e:
+                    # The round trip failed: each of its callers hears why. If it was this
+                    # flusher that was cancelled (loop shutting down), the callers were not: they
+                    # get a connection error that says so, not a cancellation of their own.
+                    reason = e
+                    if not isinstance(e, Exception):
+                        reason = redis.exceptions.ConnectionError(
+                            "pipelined round trip abandoned (the flushing task was cancelled)"
+                        )
+                    for *_, future in batch:
+                        if not future.done():
+                            future.set_exception(reason)
+                    if not isinstance(e, Exception):
+                        raise
+                    continue
+                finally:
+                    self._in_flight -= 1
+                for (*_, future), result in zip(batch, results):
+                    if future.done():  # the caller was cancelled while its command ran
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self._flushers -= 1
+            if self._pending and not self._flushers:
+                self._kick()
