@@ -18,6 +18,7 @@ from .._logging import apply_legacy_logging, describe
 from .._validation import (
     as_key_list,
     check_batch_size,
+    check_encodable,
     check_key,
     check_value_size,
     chunks,
@@ -368,6 +369,18 @@ class AsyncRedisToolkit:
         key = None
         if len(args) > 1 and isinstance(args[1], str) and command not in _NOT_A_KEY:
             key = args[1]
+        for position, arg in enumerate(args):
+            if isinstance(arg, str) and not arg.isascii():
+                if arg is key:
+                    check_encodable(arg, "key")
+                else:
+                    try:
+                        arg.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise ValidationError(
+                            f"execute_command: argument {position} cannot be encoded as UTF-8 "
+                            "(a lone surrogate); nothing was sent"
+                        ) from None
         return await self._run(
             command, self._client.execute_command, *args, key=key, idempotent=idempotent
         )

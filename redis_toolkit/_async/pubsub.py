@@ -20,6 +20,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from .._compat import AsyncEvent, AsyncLock, AsyncQueue, AsyncRuntime, QueueEmpty
+from .._validation import check_encodable
 from ..exceptions import RedisToolkitError, SerializationError, ValidationError, wrap_redis_error
 from ..serialization import Serializer
 from ..subscription_manager import SubscriptionManager
@@ -32,10 +33,13 @@ _CONFIRMATIONS = {"subscribe", "psubscribe", "unsubscribe", "punsubscribe"}
 
 
 def check_names(names: Any) -> None:
-    """Refuse a channel or pattern that is not a non-empty str, before it reaches the listener."""
+    """Refuse a channel or pattern that is not a non-empty str, or that cannot be encoded (a
+    lone surrogate), before it reaches the listener or the server."""
     for name in names:
         if not isinstance(name, str) or not name:
             raise ValidationError(f"channel must be a non-empty str, got {name!r}", channel=None)
+        if not name.isascii():
+            check_encodable(name, "channel")
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,86 @@
+"""Hardening (issue 11): bad input of one caller is refused cleanly, logging and handlers never
+break a call or the listener, no secret or key leaks into labels or errors, consistent reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from redis_toolkit import AsyncRedisToolkit, ValidationError
+from redis_toolkit._compat import AsyncRuntime
+
+BAD = "user:\ud800"  # a lone surrogate, as json.loads('"\\ud800"') yields from request data
+
+# Every key-taking call, given (toolkit, good key, bad key). Each must refuse the bad key.
+KEY_CALLS: dict[str, Callable[[AsyncRedisToolkit, str, str], Any]] = {
+    "setter": lambda tk, good, bad: tk.setter(bad, 1),
+    "setter_with_ttl": lambda tk, good, bad: tk.setter_with_ttl(bad, 1, 10),
+    "getter": lambda tk, good, bad: tk.getter(bad),
+    "deleter": lambda tk, good, bad: tk.deleter(bad),
+    "exists": lambda tk, good, bad: tk.exists(bad),
+    "get_ttl": lambda tk, good, bad: tk.get_ttl(bad),
+    "expire": lambda tk, good, bad: tk.expire(bad, 10),
+    "persist": lambda tk, good, bad: tk.persist(bad),
+    "batch_set": lambda tk, good, bad: tk.batch_set({good: 1, bad: 2}),
+    "batch_set_ttl": lambda tk, good, bad: tk.batch_set({good: 1, bad: 2}, ttl=10),
+    "batch_get": lambda tk, good, bad: tk.batch_get([good, bad]),
+    "batch_delete": lambda tk, good, bad: tk.batch_delete([good, bad]),
+    "execute_command": lambda tk, good, bad: tk.execute_command("GET", bad),
+}
+
+CHANNEL_CALLS: dict[str, Callable[[AsyncRedisToolkit, str], Any]] = {
+    "publisher": lambda tk, bad: tk.publisher(bad, 1),
+    "publish": lambda tk, bad: tk.publish(bad, 1),
+    "start_subscriber": lambda tk, bad: tk.start_subscriber([bad], lambda c, v: None),
+    "start_subscriber_pattern": lambda tk, bad: tk.start_subscriber(
+        handler=lambda c, v: None, patterns=[bad]
+    ),
+    "subscribe_dynamic": lambda tk, bad: tk.subscribe_dynamic(bad, lambda c, v: None),
+}
+
+
+@pytest.mark.parametrize("call", sorted(KEY_CALLS))
+async def test_a_key_that_cannot_be_encoded_is_refused_naming_it(
+    atoolkit: AsyncRedisToolkit, prefix: str, call: str
+) -> None:
+    good = f"{prefix}good"
+    bad = f"{prefix}{BAD}"
+    with pytest.raises(ValidationError, match="cannot be encoded") as info:
+        await AsyncRuntime.call(KEY_CALLS[call], atoolkit, good, bad)
+    assert info.value.key == bad
+    assert repr(bad) in str(info.value)
+    assert await atoolkit.exists(good) is False  # refused up front: nothing of the batch written
+
+
+@pytest.mark.parametrize("call", sorted(CHANNEL_CALLS))
+async def test_a_channel_that_cannot_be_encoded_is_refused_naming_it(
+    atoolkit: AsyncRedisToolkit, prefix: str, call: str
+) -> None:
+    bad = f"{prefix}{BAD}"
+    with pytest.raises(ValidationError, match="cannot be encoded") as info:
+        await AsyncRuntime.call(CHANNEL_CALLS[call], atoolkit, bad)
+    assert info.value.channel == bad
+    if atoolkit.subscriber is not None:
+        assert bad not in atoolkit.subscriber.channels
+        await atoolkit.stop_subscriber()
+
+
+async def test_a_non_ascii_key_that_encodes_is_accepted(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    key = f"{prefix}usér:名前:🙂"
+    assert await atoolkit.setter(key, "ok") is True
+    assert await atoolkit.getter(key) == "ok"
+    assert await atoolkit.batch_get([key]) == {key: "ok"}
+    assert await atoolkit.execute_command("EXISTS", key) == 1
+
+
+async def test_execute_command_refuses_any_argument_that_cannot_be_encoded(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    key = f"{prefix}k"
+    with pytest.raises(ValidationError, match="argument 2 cannot be encoded"):
+        await atoolkit.execute_command("SET", key, "v\udcff")
+    assert await atoolkit.exists(key) is False
