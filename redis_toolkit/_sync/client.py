@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -60,9 +61,17 @@ _NOT_A_KEY = frozenset(
 
 
 def _log_call(opts: RedisOptions, what: str, target: Any, value: Any) -> None:
-    """0.4's per-call INFO line, when ``is_logger_info`` and the logger is enabled for INFO."""
+    """0.4's per-call INFO line, when ``is_logger_info`` and the logger is enabled for INFO.
+
+    Runs after the write or publish succeeded, so it never raises: a caller that retried on an
+    error from here would write or publish twice.
+    """
     if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
-        logger.info("%s %r: %s", what, target, describe(value, opts.max_log_size))
+        try:
+            logger.info("%s %r: %s", what, target, describe(value, opts.max_log_size))
+        except Exception as e:  # a filter that raises: say so if it lets us, never fail the call
+            with contextlib.suppress(Exception):
+                logger.debug("the per-call log line of %s %r failed: %r", what, target, e)
 
 
 class RedisToolkit:

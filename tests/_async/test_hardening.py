@@ -3,12 +3,13 @@ break a call or the listener, no secret or key leaks into labels or errors, cons
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from redis_toolkit import AsyncRedisToolkit, ValidationError
+from redis_toolkit import AsyncRedisToolkit, RedisOptions, ValidationError
 from redis_toolkit._compat import AsyncRuntime
 
 BAD = "user:\ud800"  # a lone surrogate, as json.loads('"\\ud800"') yields from request data
@@ -84,3 +85,43 @@ async def test_execute_command_refuses_any_argument_that_cannot_be_encoded(
     with pytest.raises(ValidationError, match="argument 2 cannot be encoded"):
         await atoolkit.execute_command("SET", key, "v\udcff")
     assert await atoolkit.exists(key) is False
+
+
+# -- a log line never breaks a call ----------------------------------------------------------
+
+HUGE_INT = 10**5000  # repr() raises ValueError past 4,300 digits (sys.int_info limit)
+LOUD = RedisOptions(is_logger_info=True)
+
+
+async def test_the_per_call_log_line_of_a_huge_int_does_not_fail_the_write(
+    atoolkit: AsyncRedisToolkit, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = f"{prefix}huge"
+    channel = f"{prefix}huge-channel"
+    with caplog.at_level(logging.INFO, logger="redis_toolkit"):
+        assert await atoolkit.setter(key, HUGE_INT, options=LOUD) is True
+        assert await atoolkit.getter(key, options=LOUD) == HUGE_INT
+        assert await atoolkit.publisher(channel, HUGE_INT, options=LOUD) == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "redis_toolkit.client"]
+    assert len(lines) == 3 and all("repr failed" in line for line in lines)
+
+
+class _RaisingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        raise RuntimeError("a broken log filter")
+
+
+async def test_a_log_filter_that_raises_does_not_fail_the_write_or_the_publish(
+    atoolkit: AsyncRedisToolkit, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = f"{prefix}filtered"
+    broken = _RaisingFilter()
+    client_logger = logging.getLogger("redis_toolkit.client")
+    client_logger.addFilter(broken)
+    try:
+        with caplog.at_level(logging.INFO, logger="redis_toolkit"):
+            assert await atoolkit.setter(key, 1, options=LOUD) is True
+            assert await atoolkit.publisher(f"{prefix}c", 1, options=LOUD) == 0
+    finally:
+        client_logger.removeFilter(broken)
+    assert await atoolkit.getter(key) == 1
