@@ -36,6 +36,7 @@ from ..exceptions import (
 )
 from ..options import DEFAULT_OPTIONS, RedisConnectionConfig, RedisOptions
 from ..resilience import RedisMetrics, RetryPolicy, RetryStrategy
+from ..resilience.commands import OTHER_COMMAND, command_label
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .pool import pool_manager
@@ -366,18 +367,26 @@ class RedisToolkit:
         """Run a raw Redis command through the toolkit's breaker, retries and metrics.
 
         ``toolkit.execute_command("INCR", "hits")`` (awaited in the async API). The reply is
-        redis-py's, not
-        deserialized. After a timeout the command is retried only if it is idempotent (known
-        by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
+        redis-py's, not deserialized. After a timeout the command is retried only if it is
+        idempotent (known by name, or ``idempotent=True``): an INCR that timed out is not sent
+        twice. Metrics and errors name the command by its first word when it is a known Redis
+        command, else ``OTHER``: arguments (a password, a key) typed into the command string
+        never appear there.
         """
         if not args:
             raise ValidationError("execute_command needs a command name")
-        name = args[0]
-        command = (name.decode() if isinstance(name, bytes) else str(name)).upper()
+        # The label in metrics and errors: the first word, if a known command, else OTHER. A
+        # whole command line in one string ("AUTH <password>") never reaches a label or an error.
+        command = command_label(args[0])
         # The second argument names the key in error messages, except where it is a secret
-        # or not a key at all (AUTH's password, CONFIG's parameter, ...).
+        # or not a key at all (AUTH's password, CONFIG's parameter, an unknown command's, ...).
         key = None
-        if len(args) > 1 and isinstance(args[1], str) and command not in _NOT_A_KEY:
+        if (
+            len(args) > 1
+            and isinstance(args[1], str)
+            and command not in _NOT_A_KEY
+            and command != OTHER_COMMAND
+        ):
             key = args[1]
         for position, arg in enumerate(args):
             if isinstance(arg, str) and not arg.isascii():

@@ -9,8 +9,16 @@ from typing import Any
 
 import pytest
 
-from redis_toolkit import AsyncRedisToolkit, RedisOptions, ValidationError
+from redis_toolkit import (
+    AsyncRedisToolkit,
+    RedisConnectionConfig,
+    RedisOptions,
+    RedisToolkitError,
+    ValidationError,
+    async_pool_manager,
+)
 from redis_toolkit._compat import AsyncRuntime
+from tests.servers import RedisServer
 
 BAD = "user:\ud800"  # a lone surrogate, as json.loads('"\\ud800"') yields from request data
 
@@ -125,3 +133,71 @@ async def test_a_log_filter_that_raises_does_not_fail_the_write_or_the_publish(
     finally:
         client_logger.removeFilter(broken)
     assert await atoolkit.getter(key) == 1
+
+
+# -- no secrets or keys in metric labels or errors -------------------------------------------
+
+PASSWORD = "s3cret-Pw-42"
+
+
+def _scrape(toolkit: AsyncRedisToolkit) -> str:
+    prometheus_client = pytest.importorskip("prometheus_client")
+    from redis_toolkit.resilience import PrometheusCollector
+
+    registry = prometheus_client.CollectorRegistry()
+    registry.register(PrometheusCollector(toolkit.metrics, name="app"))
+    return str(prometheus_client.generate_latest(registry).decode())
+
+
+def _assert_nowhere(toolkit: AsyncRedisToolkit, secret: str, *errors: BaseException) -> None:
+    forms = {secret, secret.upper(), secret.lower()}
+    places = {"get_metrics()": repr(toolkit.get_metrics()), "prometheus": _scrape(toolkit)}
+    places.update({f"error {i}": str(error) for i, error in enumerate(errors)})
+    for where, text in places.items():
+        for form in forms:
+            assert form not in text, f"{form!r} leaked into {where}"
+
+
+async def test_a_password_typed_into_the_command_string_never_leaks(
+    server_factory: Callable[..., RedisServer],
+) -> None:
+    server = server_factory()
+    toolkit = AsyncRedisToolkit(
+        config=RedisConnectionConfig(host=server.host, port=server.port, socket_timeout=5.0),
+        options=RedisOptions(is_logger_info=False),
+    )
+    try:
+        errors: list[BaseException] = []
+        with pytest.raises(RedisToolkitError) as info:  # no password configured: refused
+            await toolkit.execute_command(f"AUTH {PASSWORD}")
+        errors.append(info.value)
+        with pytest.raises(RedisToolkitError) as info:  # an odd argument count: refused
+            await toolkit.execute_command(f"CONFIG SET requirepass {PASSWORD} maxmemory")
+        errors.append(info.value)
+        with pytest.raises(RedisToolkitError) as info:  # a typo: the server echoes the args
+            await toolkit.execute_command("AUHT", PASSWORD)
+        errors.append(info.value)
+        assert await toolkit.execute_command(f"CONFIG SET requirepass {PASSWORD}") in (True, b"OK")
+        assert await toolkit.execute_command(f"AUTH {PASSWORD}") in (True, b"OK")
+        _assert_nowhere(toolkit, PASSWORD, *errors)
+        assert set(toolkit.get_metrics()["commands"]) - {"HEALTH_CHECK"} == {
+            "AUTH",
+            "CONFIG",
+            "OTHER",
+        }
+        assert str(errors[0]).startswith("AUTH failed")
+    finally:
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()
+
+
+async def test_a_key_typed_into_the_command_string_is_no_label(
+    atoolkit_server: AsyncRedisToolkit, prefix: str
+) -> None:
+    key = f"{prefix}session-ab12"
+    await atoolkit_server.client.hset(key, "f", "v")  # GET of a hash fails: an error to read
+    with pytest.raises(RedisToolkitError, match="WRONGTYPE") as info:
+        await atoolkit_server.execute_command(f"GET {key}")
+    assert await atoolkit_server.execute_command(f"EXISTS {key}") == 1
+    _assert_nowhere(atoolkit_server, key, info.value)
+    assert set(atoolkit_server.get_metrics()["commands"]) - {"HEALTH_CHECK"} == {"GET", "EXISTS"}
