@@ -269,6 +269,14 @@ class AsyncSubscriber:
     # -- the listener loop -------------------------------------------------------------------
 
     async def _run(self, stop: AsyncEvent) -> None:
+        try:
+            await self._supervise(stop)
+        finally:
+            # However the loop ended (stopped, or cancelled), it is no longer connected.
+            self._connected.clear()
+            self._release_waiters()
+
+    async def _supervise(self, stop: AsyncEvent) -> None:
         self._delay = self._reconnect_delay
         while not stop.is_set():
             pubsub = None
@@ -295,7 +303,6 @@ class AsyncSubscriber:
                 self._live_patterns.clear()
                 if pubsub is not None:
                     await self._close(pubsub)
-        self._release_waiters()
 
     async def _listen(self, pubsub: Any, stop: AsyncEvent) -> None:
         # A new connection: nothing from the last one is still to be confirmed, and requests
@@ -430,7 +437,12 @@ class AsyncSubscriber:
             return
         try:
             await AsyncRuntime.call(handler, channel, value)
-        except Exception as e:
+        except BaseException as e:
+            # A handler never ends the listener: not by an exception, nor by SystemExit,
+            # KeyboardInterrupt or a CancelledError of something it awaited. Only the listener's
+            # own cancellation (stop() timing out, the loop shutting down) goes through.
+            if not isinstance(e, Exception) and AsyncRuntime.being_cancelled():
+                raise
             self.handler_errors += 1
             await self._report(e, channel, "message handler raised")
 
@@ -442,7 +454,9 @@ class AsyncSubscriber:
             return
         try:
             await AsyncRuntime.call(self._on_error, error, channel)
-        except Exception:
+        except BaseException as e:
+            if not isinstance(e, Exception) and AsyncRuntime.being_cancelled():
+                raise
             logger.exception("on_error callback raised while reporting %r", error)
 
     async def _close(self, pubsub: Any) -> None:

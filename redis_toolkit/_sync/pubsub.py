@@ -270,6 +270,14 @@ class Subscriber:
     # -- the listener loop -------------------------------------------------------------------
 
     def _run(self, stop: SyncEvent) -> None:
+        try:
+            self._supervise(stop)
+        finally:
+            # However the loop ended (stopped, or cancelled), it is no longer connected.
+            self._connected.clear()
+            self._release_waiters()
+
+    def _supervise(self, stop: SyncEvent) -> None:
         self._delay = self._reconnect_delay
         while not stop.is_set():
             pubsub = None
@@ -296,7 +304,6 @@ class Subscriber:
                 self._live_patterns.clear()
                 if pubsub is not None:
                     self._close(pubsub)
-        self._release_waiters()
 
     def _listen(self, pubsub: Any, stop: SyncEvent) -> None:
         # A new connection: nothing from the last one is still to be confirmed, and requests
@@ -431,7 +438,12 @@ class Subscriber:
             return
         try:
             SyncRuntime.call(handler, channel, value)
-        except Exception as e:
+        except BaseException as e:
+            # A handler never ends the listener: not by an exception, nor by SystemExit,
+            # KeyboardInterrupt or a CancelledError of something it awaited. Only the listener's
+            # own cancellation (stop() timing out, the loop shutting down) goes through.
+            if not isinstance(e, Exception) and SyncRuntime.being_cancelled():
+                raise
             self.handler_errors += 1
             self._report(e, channel, "message handler raised")
 
@@ -443,7 +455,9 @@ class Subscriber:
             return
         try:
             SyncRuntime.call(self._on_error, error, channel)
-        except Exception:
+        except BaseException as e:
+            if not isinstance(e, Exception) and SyncRuntime.being_cancelled():
+                raise
             logger.exception("on_error callback raised while reporting %r", error)
 
     def _close(self, pubsub: Any) -> None:

@@ -17,7 +17,8 @@ from redis_toolkit import (
     ValidationError,
     async_pool_manager,
 )
-from redis_toolkit._compat import AsyncRuntime
+from redis_toolkit._compat import AsyncEvent, AsyncRuntime
+from tests._hardening_support import CancelledError
 from tests.servers import RedisServer
 
 BAD = "user:\ud800"  # a lone surrogate, as json.loads('"\\ud800"') yields from request data
@@ -201,3 +202,101 @@ async def test_a_key_typed_into_the_command_string_is_no_label(
     assert await atoolkit_server.execute_command(f"EXISTS {key}") == 1
     _assert_nowhere(atoolkit_server, key, info.value)
     assert set(atoolkit_server.get_metrics()["commands"]) - {"HEALTH_CHECK"} == {"GET", "EXISTS"}
+
+
+# -- the listener outlives its handlers --------------------------------------------------------
+
+HANDLER_ENDINGS: dict[str, type[BaseException]] = {
+    "cancelled_elsewhere": CancelledError,
+    "system_exit": SystemExit,
+    "keyboard_interrupt": KeyboardInterrupt,
+}
+
+
+@pytest.mark.parametrize("ending", sorted(HANDLER_ENDINGS))
+async def test_the_listener_outlives_a_handler_ending_in_a_base_exception(
+    atoolkit: AsyncRedisToolkit, prefix: str, ending: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = f"{prefix}fragile"
+    seen: list[int] = []
+    errors: list[tuple[BaseException, str | None]] = []
+    error_type = HANDLER_ENDINGS[ending]
+
+    async def handler(channel_name: str, value: int) -> None:
+        if value == 1:
+            raise error_type()
+        seen.append(value)
+
+    async def on_error(error: BaseException, where: str | None) -> None:
+        errors.append((error, where))
+
+    assert await atoolkit.start_subscriber([channel], handler, on_error=on_error) is True
+    with caplog.at_level(logging.ERROR, logger="redis_toolkit.pubsub"):
+        for i in range(3):
+            await atoolkit.publisher(channel, i)
+        await _poll(lambda: len(seen) == 2, "the message after the failing one")
+    assert seen == [0, 2]
+    assert len(errors) == 1 and type(errors[0][0]) is error_type and errors[0][1] == channel
+    assert any("message handler raised" in r.getMessage() for r in caplog.records)
+    subscriber = atoolkit.subscriber
+    assert subscriber is not None
+    assert subscriber.handler_errors == 1
+    assert subscriber.stats()["running"] is True and subscriber.stats()["connected"] is True
+    assert await atoolkit.stop_subscriber() is True
+    assert subscriber.stats()["running"] is False and subscriber.stats()["connected"] is False
+
+
+async def test_an_on_error_callback_ending_in_a_base_exception_does_not_end_the_listener(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    channel = f"{prefix}fragile-on-error"
+    seen: list[int] = []
+
+    async def handler(channel_name: str, value: int) -> None:
+        if value == 1:
+            raise RuntimeError("boom")
+        seen.append(value)
+
+    async def on_error(error: BaseException, where: str | None) -> None:
+        raise SystemExit()
+
+    await atoolkit.start_subscriber([channel], handler, on_error=on_error)
+    for i in range(3):
+        await atoolkit.publisher(channel, i)
+    await _poll(lambda: len(seen) == 2, "the message after the failing one")
+    assert atoolkit.subscriber is not None and atoolkit.subscriber.running
+    assert await atoolkit.stop_subscriber() is True
+
+
+async def _poll(predicate: Callable[[], Any], what: str, timeout: float = 10) -> None:
+    deadline = AsyncRuntime.monotonic() + timeout
+    while not predicate():
+        assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
+        await AsyncRuntime.sleep(0.02)
+
+
+async def test_the_listeners_own_cancellation_still_ends_it(
+    atoolkit_server: AsyncRedisToolkit, prefix: str
+) -> None:
+    if not AsyncRuntime.IS_ASYNC:
+        pytest.skip("a thread cannot be cancelled: the sync stop waits for the handler")
+    channel = f"{prefix}stuck"
+    entered = AsyncEvent()
+    never = AsyncEvent()
+    errors: list[BaseException] = []
+
+    async def handler(channel_name: str, value: int) -> None:
+        entered.set()
+        await never.wait()
+
+    async def on_error(error: BaseException, where: str | None) -> None:
+        errors.append(error)
+
+    await atoolkit_server.start_subscriber([channel], handler, on_error=on_error)
+    await atoolkit_server.publisher(channel, 1)
+    assert await entered.wait(10)
+    subscriber = atoolkit_server.subscriber
+    assert subscriber is not None
+    assert await subscriber.stop(timeout=0.2) is False  # the handler was still running: cancelled
+    assert AsyncRuntime.finished(subscriber._task)
+    assert errors == [] and subscriber.stats()["connected"] is False

@@ -18,7 +18,8 @@ from redis_toolkit import (
     ValidationError,
     pool_manager,
 )
-from redis_toolkit._compat import SyncRuntime
+from redis_toolkit._compat import SyncEvent, SyncRuntime
+from tests._hardening_support import CancelledError
 from tests.servers import RedisServer
 
 BAD = "user:\ud800"  # a lone surrogate, as json.loads('"\\ud800"') yields from request data
@@ -202,3 +203,101 @@ def test_a_key_typed_into_the_command_string_is_no_label(
     assert toolkit_server.execute_command(f"EXISTS {key}") == 1
     _assert_nowhere(toolkit_server, key, info.value)
     assert set(toolkit_server.get_metrics()["commands"]) - {"HEALTH_CHECK"} == {"GET", "EXISTS"}
+
+
+# -- the listener outlives its handlers --------------------------------------------------------
+
+HANDLER_ENDINGS: dict[str, type[BaseException]] = {
+    "cancelled_elsewhere": CancelledError,
+    "system_exit": SystemExit,
+    "keyboard_interrupt": KeyboardInterrupt,
+}
+
+
+@pytest.mark.parametrize("ending", sorted(HANDLER_ENDINGS))
+def test_the_listener_outlives_a_handler_ending_in_a_base_exception(
+    toolkit: RedisToolkit, prefix: str, ending: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = f"{prefix}fragile"
+    seen: list[int] = []
+    errors: list[tuple[BaseException, str | None]] = []
+    error_type = HANDLER_ENDINGS[ending]
+
+    def handler(channel_name: str, value: int) -> None:
+        if value == 1:
+            raise error_type()
+        seen.append(value)
+
+    def on_error(error: BaseException, where: str | None) -> None:
+        errors.append((error, where))
+
+    assert toolkit.start_subscriber([channel], handler, on_error=on_error) is True
+    with caplog.at_level(logging.ERROR, logger="redis_toolkit.pubsub"):
+        for i in range(3):
+            toolkit.publisher(channel, i)
+        _poll(lambda: len(seen) == 2, "the message after the failing one")
+    assert seen == [0, 2]
+    assert len(errors) == 1 and type(errors[0][0]) is error_type and errors[0][1] == channel
+    assert any("message handler raised" in r.getMessage() for r in caplog.records)
+    subscriber = toolkit.subscriber
+    assert subscriber is not None
+    assert subscriber.handler_errors == 1
+    assert subscriber.stats()["running"] is True and subscriber.stats()["connected"] is True
+    assert toolkit.stop_subscriber() is True
+    assert subscriber.stats()["running"] is False and subscriber.stats()["connected"] is False
+
+
+def test_an_on_error_callback_ending_in_a_base_exception_does_not_end_the_listener(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    channel = f"{prefix}fragile-on-error"
+    seen: list[int] = []
+
+    def handler(channel_name: str, value: int) -> None:
+        if value == 1:
+            raise RuntimeError("boom")
+        seen.append(value)
+
+    def on_error(error: BaseException, where: str | None) -> None:
+        raise SystemExit()
+
+    toolkit.start_subscriber([channel], handler, on_error=on_error)
+    for i in range(3):
+        toolkit.publisher(channel, i)
+    _poll(lambda: len(seen) == 2, "the message after the failing one")
+    assert toolkit.subscriber is not None and toolkit.subscriber.running
+    assert toolkit.stop_subscriber() is True
+
+
+def _poll(predicate: Callable[[], Any], what: str, timeout: float = 10) -> None:
+    deadline = SyncRuntime.monotonic() + timeout
+    while not predicate():
+        assert SyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
+        SyncRuntime.sleep(0.02)
+
+
+def test_the_listeners_own_cancellation_still_ends_it(
+    toolkit_server: RedisToolkit, prefix: str
+) -> None:
+    if not SyncRuntime.IS_ASYNC:
+        pytest.skip("a thread cannot be cancelled: the sync stop waits for the handler")
+    channel = f"{prefix}stuck"
+    entered = SyncEvent()
+    never = SyncEvent()
+    errors: list[BaseException] = []
+
+    def handler(channel_name: str, value: int) -> None:
+        entered.set()
+        never.wait()
+
+    def on_error(error: BaseException, where: str | None) -> None:
+        errors.append(error)
+
+    toolkit_server.start_subscriber([channel], handler, on_error=on_error)
+    toolkit_server.publisher(channel, 1)
+    assert entered.wait(10)
+    subscriber = toolkit_server.subscriber
+    assert subscriber is not None
+    assert subscriber.stop(timeout=0.2) is False  # the handler was still running: cancelled
+    assert SyncRuntime.finished(subscriber._task)
+    assert errors == [] and subscriber.stats()["connected"] is False
