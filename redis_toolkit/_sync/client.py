@@ -467,8 +467,10 @@ class RedisToolkit:
     ) -> dict[str, Any]:
         """The values of ``names`` as a dict in the order given; a missing key maps to ``None``.
 
-        One MGET round trip per ``BATCH_CHUNK_SIZE`` keys. A value that cannot be decoded raises
-        :class:`~redis_toolkit.exceptions.SerializationError` naming its key.
+        One MGET round trip per ``BATCH_CHUNK_SIZE`` keys (and one EXISTS for a chunk with missing
+        keys). A value that cannot be decoded raises
+        :class:`~redis_toolkit.exceptions.SerializationError` naming its key; a key holding
+        another Redis type raises the same WRONGTYPE error as :meth:`getter`.
         """
         opts = self.options if options is None else options
         keys = as_key_list(names, "batch_get")
@@ -479,6 +481,16 @@ class RedisToolkit:
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
             mget = self._client.mget_nonatomic if self._cluster else self._commands.mget
             values = self._run("MGET", mget, chunk, key=chunk[0])
+            missing = [name for name, data in zip(chunk, values) if data is None]
+            if missing and self._run(
+                "EXISTS", self._commands.exists, *missing, key=missing[0]
+            ):
+                # MGET answers nil for a key of another type too: read those as getter does, so
+                # that such a key raises the same WRONGTYPE error instead of looking absent.
+                values = [
+                    data if data is not None else self._get_raw(name)
+                    for name, data in zip(chunk, values)
+                ]
             for name, data in zip(chunk, values):
                 if data is None:
                     result[name] = None
@@ -488,6 +500,9 @@ class RedisToolkit:
                 except SerializationError:
                     result[name] = self._decode(name, data)  # raises, naming the key
         return result
+
+    def _get_raw(self, name: str) -> Any:
+        return self._run("GET", self._commands.get, name, key=name)
 
     def batch_delete(self, names: list[str]) -> int:
         """Delete ``names``; return how many existed."""

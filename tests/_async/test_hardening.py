@@ -300,3 +300,24 @@ async def test_the_listeners_own_cancellation_still_ends_it(
     assert await subscriber.stop(timeout=0.2) is False  # the handler was still running: cancelled
     assert AsyncRuntime.finished(subscriber._task)
     assert errors == [] and subscriber.stats()["connected"] is False
+
+
+# -- consistent reads ------------------------------------------------------------------------
+
+
+async def test_batch_get_of_a_key_of_another_type_raises_as_getter_does(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    plain, hashed, absent = f"{prefix}plain", f"{prefix}hash", f"{prefix}absent"
+    await atoolkit.setter(plain, 1)
+    await atoolkit.client.hset(hashed, "f", "v")
+    with pytest.raises(RedisToolkitError, match="WRONGTYPE") as from_getter:
+        await atoolkit.getter(hashed)
+    with pytest.raises(RedisToolkitError, match="WRONGTYPE") as from_batch:
+        await atoolkit.batch_get([plain, absent, hashed])
+    assert type(from_batch.value) is type(from_getter.value)
+    assert from_batch.value.key == hashed == from_getter.value.key
+    assert str(from_batch.value) == str(from_getter.value)
+    # Missing keys still map to None, with or without a present one beside them.
+    assert await atoolkit.batch_get([plain, absent]) == {plain: 1, absent: None}
+    assert await atoolkit.batch_get([absent]) == {absent: None}

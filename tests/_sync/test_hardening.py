@@ -301,3 +301,24 @@ def test_the_listeners_own_cancellation_still_ends_it(
     assert subscriber.stop(timeout=0.2) is False  # the handler was still running: cancelled
     assert SyncRuntime.finished(subscriber._task)
     assert errors == [] and subscriber.stats()["connected"] is False
+
+
+# -- consistent reads ------------------------------------------------------------------------
+
+
+def test_batch_get_of_a_key_of_another_type_raises_as_getter_does(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    plain, hashed, absent = f"{prefix}plain", f"{prefix}hash", f"{prefix}absent"
+    toolkit.setter(plain, 1)
+    toolkit.client.hset(hashed, "f", "v")
+    with pytest.raises(RedisToolkitError, match="WRONGTYPE") as from_getter:
+        toolkit.getter(hashed)
+    with pytest.raises(RedisToolkitError, match="WRONGTYPE") as from_batch:
+        toolkit.batch_get([plain, absent, hashed])
+    assert type(from_batch.value) is type(from_getter.value)
+    assert from_batch.value.key == hashed == from_getter.value.key
+    assert str(from_batch.value) == str(from_getter.value)
+    # Missing keys still map to None, with or without a present one beside them.
+    assert toolkit.batch_get([plain, absent]) == {plain: 1, absent: None}
+    assert toolkit.batch_get([absent]) == {absent: None}
