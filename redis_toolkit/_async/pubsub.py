@@ -176,8 +176,10 @@ class AsyncSubscriber:
         if self.running:
             return
         if AsyncRuntime.is_current(self._task):
-            # Stopped and started again from one of its own handlers: it simply carries on.
+            # Stopped and started again from one of its own handlers: it simply carries on, on
+            # the same connection with the same subscriptions.
             self._stop.clear()
+            self._mark_connected()
             return
         if not AsyncRuntime.finished(self._task):
             raise RedisToolkitError(
@@ -195,8 +197,12 @@ class AsyncSubscriber:
         """Start the listener; return once every channel and pattern is subscribed in Redis.
 
         Returns False if that did not happen within ``confirm_timeout`` (the listener keeps
-        trying in the background).
+        trying in the background). Called from one of its own handlers it returns True at once:
+        the listener carries on once the handler returns.
         """
+        if AsyncRuntime.is_current(self._task):
+            self.start_nowait()  # waiting here for the listener would wait for ourselves
+            return True
         async with self._lock:
             self.start_nowait()
         return await self._connected.wait(self._confirm_timeout)

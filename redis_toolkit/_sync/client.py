@@ -580,7 +580,8 @@ class RedisToolkit:
         channel). Async handlers are awaited; plain callables work too (the sync API takes plain
         callables only). ``on_error(error, channel)`` hears about handler errors and lost
         connections. A running listener gets the new channels and patterns without a restart.
-        Returns False if Redis did not confirm within 5 s (the listener keeps trying).
+        Returns False if Redis did not confirm within 5 s (the listener keeps trying). Called
+        from one of the listener's own handlers (to restart it) it returns True at once.
         """
         if self._subscriber is None:
             self._subscriber = self._new_subscriber(

@@ -177,8 +177,10 @@ class Subscriber:
         if self.running:
             return
         if SyncRuntime.is_current(self._task):
-            # Stopped and started again from one of its own handlers: it simply carries on.
+            # Stopped and started again from one of its own handlers: it simply carries on, on
+            # the same connection with the same subscriptions.
             self._stop.clear()
+            self._mark_connected()
             return
         if not SyncRuntime.finished(self._task):
             raise RedisToolkitError(
@@ -196,8 +198,12 @@ class Subscriber:
         """Start the listener; return once every channel and pattern is subscribed in Redis.
 
         Returns False if that did not happen within ``confirm_timeout`` (the listener keeps
-        trying in the background).
+        trying in the background). Called from one of its own handlers it returns True at once:
+        the listener carries on once the handler returns.
         """
+        if SyncRuntime.is_current(self._task):
+            self.start_nowait()  # waiting here for the listener would wait for ourselves
+            return True
         with self._lock:
             self.start_nowait()
         return self._connected.wait(self._confirm_timeout)

@@ -270,7 +270,7 @@ async def test_an_on_error_callback_ending_in_a_base_exception_does_not_end_the_
 
 async def _poll(predicate: Callable[[], Any], what: str, timeout: float = 10) -> None:
     deadline = AsyncRuntime.monotonic() + timeout
-    while not predicate():
+    while not await AsyncRuntime.call(predicate):
         assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
         await AsyncRuntime.sleep(0.02)
 
@@ -321,3 +321,43 @@ async def test_batch_get_of_a_key_of_another_type_raises_as_getter_does(
     # Missing keys still map to None, with or without a present one beside them.
     assert await atoolkit.batch_get([plain, absent]) == {plain: 1, absent: None}
     assert await atoolkit.batch_get([absent]) == {absent: None}
+
+
+# -- a handler restarting its own subscriber ---------------------------------------------------
+
+
+async def test_a_handler_restarting_its_own_subscriber_gets_true_at_once(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    channel, extra = f"{prefix}self", f"{prefix}self-extra"
+    seen: list[tuple[str, Any]] = []
+    answers: list[tuple[bool, bool]] = []
+
+    async def handler(channel_name: str, value: Any) -> None:
+        if value == "restart":
+            stopped = await atoolkit.stop_subscriber()
+            answers.append((stopped, await atoolkit.start_subscriber()))
+        elif value == "add":
+            answers.append((True, await atoolkit.start_subscriber([extra])))
+        seen.append((channel_name, value))
+
+    assert await atoolkit.start_subscriber([channel], handler) is True
+    await atoolkit.publisher(channel, "restart")
+    await _poll(lambda: len(seen) == 1, "the restarting message")
+    # The answer came at once: the listener never waited its confirm timeout for itself.
+    assert answers == [(False, True)]
+    subscriber = atoolkit.subscriber
+    assert subscriber is not None and subscriber.running and subscriber.connected
+    assert subscriber.reconnects == 0
+    await atoolkit.publisher(channel, "add")
+    await _poll(lambda: len(seen) == 2, "the adding message")
+    assert answers[-1] == (True, True)
+
+    async def extra_subscribed() -> bool:
+        return int((await atoolkit.client.pubsub_numsub(extra))[0][1]) == 1
+
+    await _poll(extra_subscribed, "the new channel")
+    assert await atoolkit.publisher(extra, "on the new channel") == 1
+    await _poll(lambda: len(seen) == 3, "the message on the new channel")
+    assert seen[-1] == (extra, "on the new channel")
+    assert await atoolkit.stop_subscriber() is True

@@ -271,7 +271,7 @@ def test_an_on_error_callback_ending_in_a_base_exception_does_not_end_the_listen
 
 def _poll(predicate: Callable[[], Any], what: str, timeout: float = 10) -> None:
     deadline = SyncRuntime.monotonic() + timeout
-    while not predicate():
+    while not SyncRuntime.call(predicate):
         assert SyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
         SyncRuntime.sleep(0.02)
 
@@ -322,3 +322,43 @@ def test_batch_get_of_a_key_of_another_type_raises_as_getter_does(
     # Missing keys still map to None, with or without a present one beside them.
     assert toolkit.batch_get([plain, absent]) == {plain: 1, absent: None}
     assert toolkit.batch_get([absent]) == {absent: None}
+
+
+# -- a handler restarting its own subscriber ---------------------------------------------------
+
+
+def test_a_handler_restarting_its_own_subscriber_gets_true_at_once(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    channel, extra = f"{prefix}self", f"{prefix}self-extra"
+    seen: list[tuple[str, Any]] = []
+    answers: list[tuple[bool, bool]] = []
+
+    def handler(channel_name: str, value: Any) -> None:
+        if value == "restart":
+            stopped = toolkit.stop_subscriber()
+            answers.append((stopped, toolkit.start_subscriber()))
+        elif value == "add":
+            answers.append((True, toolkit.start_subscriber([extra])))
+        seen.append((channel_name, value))
+
+    assert toolkit.start_subscriber([channel], handler) is True
+    toolkit.publisher(channel, "restart")
+    _poll(lambda: len(seen) == 1, "the restarting message")
+    # The answer came at once: the listener never waited its confirm timeout for itself.
+    assert answers == [(False, True)]
+    subscriber = toolkit.subscriber
+    assert subscriber is not None and subscriber.running and subscriber.connected
+    assert subscriber.reconnects == 0
+    toolkit.publisher(channel, "add")
+    _poll(lambda: len(seen) == 2, "the adding message")
+    assert answers[-1] == (True, True)
+
+    def extra_subscribed() -> bool:
+        return int((toolkit.client.pubsub_numsub(extra))[0][1]) == 1
+
+    _poll(extra_subscribed, "the new channel")
+    assert toolkit.publisher(extra, "on the new channel") == 1
+    _poll(lambda: len(seen) == 3, "the message on the new channel")
+    assert seen[-1] == (extra, "on the new channel")
+    assert toolkit.stop_subscriber() is True
