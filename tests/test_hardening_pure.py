@@ -112,3 +112,20 @@ def test_a_value_exactly_max_depth_deep_beside_a_sibling_container_is_accepted(
     roomier = get_serializer(fmt, max_depth=max_depth + 1)
     with pytest.raises(SerializationError, match="max_depth"):
         serializer.loads(roomier.dumps(too_deep))
+
+
+def test_pool_keys_differ_when_only_the_password_or_username_differs() -> None:
+    from redis_toolkit import RedisConnectionConfig
+
+    base = RedisConnectionConfig(host="h", port=1, username="u", password="p")
+    assert (
+        base.pool_key()
+        == RedisConnectionConfig(host="h", port=1, username="u", password="p").pool_key()
+    )
+    for other in (
+        RedisConnectionConfig(host="h", port=1, username="u", password="q"),
+        RedisConnectionConfig(host="h", port=1, username="u", password=None),
+        RedisConnectionConfig(host="h", port=1, username="v", password="p"),
+        RedisConnectionConfig(host="h", port=1, username=None, password="p"),
+    ):
+        assert other.pool_key() != base.pool_key()

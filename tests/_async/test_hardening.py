@@ -11,6 +11,7 @@ import pytest
 
 from redis_toolkit import (
     AsyncRedisToolkit,
+    ConnectionFailedError,
     RedisConnectionConfig,
     RedisOptions,
     RedisToolkitError,
@@ -361,3 +362,52 @@ async def test_a_handler_restarting_its_own_subscriber_gets_true_at_once(
     await _poll(lambda: len(seen) == 3, "the message on the new channel")
     assert seen[-1] == (extra, "on the new channel")
     assert await atoolkit.stop_subscriber() is True
+
+
+# -- credentials take part in the pool identity ------------------------------------------------
+
+
+async def test_configs_differing_only_in_password_or_username_never_share_a_pool(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory()
+    admin = server.admin()
+    for user, password in [("alice", "pw-a"), ("carol", "same"), ("dave", "same")]:
+        admin.execute_command("ACL", "SETUSER", user, "on", f">{password}", "~*", "&*", "+@all")
+    admin.close()
+
+    def config(username: str, password: str) -> RedisConnectionConfig:
+        return RedisConnectionConfig(
+            host=server.host, port=server.port, username=username, password=password
+        )
+
+    toolkits: list[AsyncRedisToolkit] = []
+
+    def toolkit(username: str, password: str) -> AsyncRedisToolkit:
+        made = AsyncRedisToolkit(
+            config=config(username, password), options=RedisOptions(is_logger_info=False)
+        )
+        toolkits.append(made)
+        return made
+
+    try:
+        # The right password first, so that an authenticated connection waits in its pool.
+        alice = toolkit("alice", "pw-a")
+        assert await alice.setter(f"{prefix}k", 1) is True
+        for username, password in [("alice", "pw-b"), ("bob", "pw-a")]:
+            intruder = toolkit(username, password)
+            with pytest.raises(ConnectionFailedError, match="authentication refused"):
+                await intruder.getter(f"{prefix}k")
+        # Two valid users with one password: each talks as itself.
+        for username in ("carol", "dave", "carol"):
+            whoami = await toolkit(username, "same").execute_command("ACL", "WHOAMI")
+            assert whoami in (username, username.encode())
+        pools = {
+            id(async_pool_manager.get_pool(config(u, p)))
+            for u, p in [("alice", "pw-a"), ("alice", "pw-b"), ("bob", "pw-a")]
+        }
+        assert len(pools) == 3
+    finally:
+        for made in toolkits:
+            await made.aclose()
+        await async_pool_manager.close_all_pools()
