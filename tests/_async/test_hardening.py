@@ -11,6 +11,7 @@ import pytest
 
 from redis_toolkit import (
     AsyncRedisToolkit,
+    BatchWriteError,
     ConnectionFailedError,
     RedisConnectionConfig,
     RedisOptions,
@@ -18,6 +19,7 @@ from redis_toolkit import (
     ValidationError,
     async_pool_manager,
 )
+from redis_toolkit._async import client as client_module
 from redis_toolkit._compat import AsyncEvent, AsyncRuntime
 from tests._hardening_support import CancelledError
 from tests.servers import RedisServer
@@ -410,4 +412,47 @@ async def test_configs_differing_only_in_password_or_username_never_share_a_pool
     finally:
         for made in toolkits:
             await made.aclose()
+        await async_pool_manager.close_all_pools()
+
+
+# -- a batch that fails after its first chunk ------------------------------------------------
+
+
+@pytest.mark.parametrize("ttl", [None, 60])
+async def test_a_batch_failing_after_its_first_chunk_reports_exactly_what_was_written(
+    server_factory: Callable[..., RedisServer], prefix: str, ttl: int | None
+) -> None:
+    server = server_factory()
+    admin = server.admin()
+    toolkit = AsyncRedisToolkit(
+        config=RedisConnectionConfig(host=server.host, port=server.port, socket_timeout=5.0),
+        options=RedisOptions(is_logger_info=False),
+    )
+    size = client_module.BATCH_CHUNK_SIZE
+    keys = [f"{prefix}{i:05d}" for i in range(2 * size + size // 2)]  # three chunks
+    write_chunk = toolkit._write_chunk
+    calls: list[int] = []
+
+    async def then_refuse_writes(chunk: list[tuple[str, bytes]], extra: dict[str, int]) -> None:
+        # A hook between chunks: after the first one, the real server refuses every write.
+        calls.append(len(chunk))
+        await write_chunk(chunk, extra)
+        if len(calls) == 1:
+            admin.config_set("min-replicas-to-write", 1)
+
+    toolkit._write_chunk = then_refuse_writes  # type: ignore[method-assign]
+    try:
+        with pytest.raises(BatchWriteError, match="NOREPLICAS|EXECABORT") as info:
+            await toolkit.batch_set({key: i for i, key in enumerate(keys)}, ttl=ttl)
+        error = info.value
+        assert calls == [size, size]  # the third chunk was never tried
+        assert error.written_keys == keys[:size]
+        assert error.failed_keys == keys[size:]
+        assert f"wrote {size} of {len(keys)} keys" in str(error)
+        admin.config_set("min-replicas-to-write", 0)
+        assert admin.exists(*keys[:size]) == size
+        assert admin.exists(*keys[size:]) == 0
+    finally:
+        admin.close()
+        await toolkit.aclose()
         await async_pool_manager.close_all_pools()
