@@ -294,6 +294,21 @@ class AsyncRuntime:
         return handle is None or handle.done()
 
     @staticmethod
+    def being_cancelled() -> bool:
+        """Whether the current task itself has been asked to cancel (``Task.cancelling()``).
+
+        Tells the task's own cancellation apart from a ``CancelledError`` that merely came out of
+        something it awaited (a future cancelled elsewhere). Before Python 3.11, which cannot tell
+        them apart, every ``CancelledError`` counts as the task's own.
+        """
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no running loop
+            return False
+        cancelling = getattr(task, "cancelling", None)
+        return task is not None and (cancelling is None or cancelling() > 0)
+
+    @staticmethod
     def can_spawn() -> bool:
         """Whether :meth:`spawn` can run now (it needs a running event loop)."""
         try:
@@ -383,6 +398,11 @@ class Runtime:
     def finished(handle: threading.Thread | None) -> bool:
         """Whether a spawned thread has ended (or there is none)."""
         return handle is None or not handle.is_alive()
+
+    @staticmethod
+    def being_cancelled() -> bool:
+        """The sync twin of ``AsyncRuntime.being_cancelled``: threads are never cancelled."""
+        return False
 
     @staticmethod
     def can_spawn() -> bool:

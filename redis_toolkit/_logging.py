@@ -56,8 +56,15 @@ def log_file_path(log_path: str) -> str:
 
 
 def describe(value: Any, max_size: int) -> str:
-    """``repr(value)`` cut to ``max_size`` characters, for log lines."""
-    text = repr(value)
+    """``repr(value)`` cut to ``max_size`` characters, for log lines. Never raises.
+
+    A value whose ``repr`` fails (an int over 4,300 digits, a broken ``__repr__``, a structure too
+    deep) is described by its type and the reason instead.
+    """
+    try:
+        text = repr(value)
+    except Exception as e:  # a log line must never break the call it describes
+        return f"<{type(value).__name__}: repr failed with {type(e).__name__}>"
     if len(text) > max_size:
         return f"{text[:max_size]}... ({len(text)} chars)"
     return text

@@ -17,16 +17,35 @@ T = TypeVar("T")
 
 
 def check_key(name: Any, opts: RedisOptions, *, writing: bool = True) -> None:
-    """Refuse a key that is not ``str`` or ``bytes``, or (for writes) longer than
-    ``max_key_length``. Reads accept any length: other clients may have written the key."""
+    """Refuse a key that is not ``str`` or ``bytes``, a ``str`` that cannot be encoded (a lone
+    surrogate such as ``"user:\\ud800"``), or (for writes) one longer than ``max_key_length``.
+    Reads accept any length: other clients may have written the key."""
     if not isinstance(name, (str, bytes)):
         raise ValidationError(f"key must be str or bytes, got {type(name).__name__}: {name!r}")
+    if isinstance(name, str) and not name.isascii():  # ASCII always encodes: the cheap path
+        check_encodable(name, "key")
     if writing and opts.enable_validation and len(name) > opts.max_key_length:
         raise ValidationError(
             f"key {name[:40]!r}... is {len(name)} characters, over max_key_length="
             f"{opts.max_key_length}; nothing was written",
             key=name if isinstance(name, str) else name.decode("utf-8", "replace"),
         )
+
+
+def check_encodable(name: str, what: str) -> None:
+    """Refuse a ``str`` that cannot be sent to Redis as UTF-8 (a lone surrogate, which
+    ``json.loads('"\\\\ud800"')`` yields from request data), naming it, before anything is sent.
+
+    ``what`` is ``"key"`` or ``"channel"``; the error carries the name in that attribute.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValidationError(
+            f"{what} {name!r} cannot be encoded as UTF-8 ({e.reason} at position {e.start}); "
+            "nothing was sent. Decode request data strictly, or pass the name as bytes.",
+            **{what: name},
+        ) from None
 
 
 def check_value_size(name: str, data: bytes, opts: RedisOptions) -> None:

@@ -11,6 +11,7 @@ The names that redis-toolkit 0.4 exported (``RedisToolkitError``, ``Serializatio
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import redis.exceptions as _redis_exceptions
@@ -220,8 +221,14 @@ def wrap_redis_error(
         return ClusterConfigError(
             f"{operation}{target} failed in the cluster{where}: {error}", key=key
         )
+    # The server echoes the arguments of an unknown command ("ERR unknown command 'AUHT', with
+    # args beginning with: 's3cret'"): a mistyped AUTH would put the password in the message.
+    text = _ECHOED_ARGS.sub(r"\1<redacted>", text)
     return RedisToolkitError(
-        f"{operation}{target} failed{where}: {type(error).__name__}: {error}",
+        f"{operation}{target} failed{where}: {type(error).__name__}: {text}",
         key=key,
         channel=channel,
     )
+
+
+_ECHOED_ARGS = re.compile(r"(with args beginning with:).*", re.DOTALL)

@@ -19,6 +19,7 @@ from redis_toolkit.resilience import (
     CircuitState,
     RedisMetrics,
 )
+from redis_toolkit.resilience.commands import KNOWN_COMMANDS
 from tests.clock import FakeClock
 
 SNAPSHOT_KEYS = {
@@ -158,14 +159,16 @@ def test_command_names_are_upper_cased_and_key_like_names_rejected() -> None:
 
 def test_number_of_command_names_is_capped() -> None:
     metrics = RedisMetrics(max_commands=10)
+    names = sorted(KNOWN_COMMANDS)[:40]  # only known command names become labels
     for i in range(5000):
-        metrics.record(f"CMD{i}", 0.001, ok=i % 2 == 0)
-        metrics.record_retry(f"RETRY{i}")
+        metrics.record(names[i % 40], 0.001, ok=i % 2 == 0)
+        metrics.record_retry(names[i % 40])
     snap = metrics.snapshot()
     assert len(snap["commands"]) == 11  # 10 names + OTHER
     assert sum(c["total"] for c in snap["commands"].values()) == 5000
     assert sum(c["retries"] for c in snap["commands"].values()) == 5000 == snap["retries"]
-    assert snap["commands"][OTHER_COMMAND]["total"] == 4995  # CMD0..CMD4 took 5 of the 10 slots
+    # The first 10 names (125 records each) took the 10 slots, the 30 others went to OTHER.
+    assert snap["commands"][OTHER_COMMAND]["total"] == 3750
     assert len(metrics._lookup) <= 4 * metrics.max_commands  # the raw-name cache is bounded too
 
 

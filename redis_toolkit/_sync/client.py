@@ -5,6 +5,7 @@ over redis-py.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -17,6 +18,7 @@ from .._logging import apply_legacy_logging, describe
 from .._validation import (
     as_key_list,
     check_batch_size,
+    check_encodable,
     check_key,
     check_value_size,
     chunks,
@@ -33,6 +35,7 @@ from ..exceptions import (
 )
 from ..options import DEFAULT_OPTIONS, RedisConnectionConfig, RedisOptions
 from ..resilience import RedisMetrics, RetryPolicy
+from ..resilience.commands import OTHER_COMMAND, command_label
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .pool import pool_manager
@@ -58,9 +61,17 @@ _NOT_A_KEY = frozenset(
 
 
 def _log_call(opts: RedisOptions, what: str, target: Any, value: Any) -> None:
-    """0.4's per-call INFO line, when ``is_logger_info`` and the logger is enabled for INFO."""
+    """0.4's per-call INFO line, when ``is_logger_info`` and the logger is enabled for INFO.
+
+    Runs after the write or publish succeeded, so it never raises: a caller that retried on an
+    error from here would write or publish twice.
+    """
     if opts.is_logger_info and logger.isEnabledFor(logging.INFO):
-        logger.info("%s %r: %s", what, target, describe(value, opts.max_log_size))
+        try:
+            logger.info("%s %r: %s", what, target, describe(value, opts.max_log_size))
+        except Exception as e:  # a filter that raises: say so if it lets us, never fail the call
+            with contextlib.suppress(Exception):
+                logger.debug("the per-call log line of %s %r failed: %r", what, target, e)
 
 
 class RedisToolkit:
@@ -340,17 +351,38 @@ class RedisToolkit:
 
         ``toolkit.execute_command("INCR", "hits")``. The reply is redis-py's, not
         deserialized. After a timeout the command is retried only if it is idempotent (known
-        by name, or ``idempotent=True``): an INCR that timed out is not sent twice.
+        by name, or ``idempotent=True``): an INCR that timed out is not sent twice. Metrics and
+        errors name the command by its first word when it is a known Redis command, else
+        ``OTHER``: arguments (a password, a key) typed into the command string never appear
+        there.
         """
         if not args:
             raise ValidationError("execute_command needs a command name")
-        name = args[0]
-        command = (name.decode() if isinstance(name, bytes) else str(name)).upper()
+        # The label in metrics and errors: the first word, if a known command, else OTHER. A
+        # whole command line in one string ("AUTH <password>") never reaches a label or an error.
+        command = command_label(args[0])
         # The second argument names the key in error messages, except where it is a secret
-        # or not a key at all (AUTH's password, CONFIG's parameter, ...).
+        # or not a key at all (AUTH's password, CONFIG's parameter, an unknown command's, ...).
         key = None
-        if len(args) > 1 and isinstance(args[1], str) and command not in _NOT_A_KEY:
+        if (
+            len(args) > 1
+            and isinstance(args[1], str)
+            and command not in _NOT_A_KEY
+            and command != OTHER_COMMAND
+        ):
             key = args[1]
+        for position, arg in enumerate(args):
+            if isinstance(arg, str) and not arg.isascii():
+                if arg is key:
+                    check_encodable(arg, "key")
+                else:
+                    try:
+                        arg.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise ValidationError(
+                            f"execute_command: argument {position} cannot be encoded as UTF-8 "
+                            "(a lone surrogate); nothing was sent"
+                        ) from None
         return self._run(
             command, self._client.execute_command, *args, key=key, idempotent=idempotent
         )
@@ -420,8 +452,10 @@ class RedisToolkit:
     ) -> dict[str, Any]:
         """The values of ``names`` as a dict in the order given; a missing key maps to ``None``.
 
-        One MGET round trip per ``BATCH_CHUNK_SIZE`` keys. A value that cannot be decoded raises
-        :class:`~redis_toolkit.exceptions.SerializationError` naming its key.
+        One MGET round trip per ``BATCH_CHUNK_SIZE`` keys (and one EXISTS for a chunk with missing
+        keys). A value that cannot be decoded raises
+        :class:`~redis_toolkit.exceptions.SerializationError` naming its key; a key holding
+        another Redis type raises the same WRONGTYPE error as :meth:`getter`.
         """
         opts = self.options if options is None else options
         keys = as_key_list(names, "batch_get")
@@ -432,6 +466,16 @@ class RedisToolkit:
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
             mget = self._client.mget_nonatomic if self._cluster else self._commands.mget
             values = self._run("MGET", mget, chunk, key=chunk[0])
+            missing = [name for name, data in zip(chunk, values) if data is None]
+            if missing and self._run(
+                "EXISTS", self._commands.exists, *missing, key=missing[0]
+            ):
+                # MGET answers nil for a key of another type too: read those as getter does, so
+                # that such a key raises the same WRONGTYPE error instead of looking absent.
+                values = [
+                    data if data is not None else self._get_raw(name)
+                    for name, data in zip(chunk, values)
+                ]
             for name, data in zip(chunk, values):
                 if data is None:
                     result[name] = None
@@ -441,6 +485,9 @@ class RedisToolkit:
                 except SerializationError:
                     result[name] = self._decode(name, data)  # raises, naming the key
         return result
+
+    def _get_raw(self, name: str) -> Any:
+        return self._run("GET", self._commands.get, name, key=name)
 
     def batch_delete(self, names: list[str]) -> int:
         """Delete ``names``; return how many existed."""
@@ -518,7 +565,8 @@ class RedisToolkit:
         channel); it may be a plain callable. ``on_error(error, channel)`` hears about
         handler errors and lost connections. A running listener gets the new channels and
         patterns without a restart. Returns False if Redis did not confirm within 5 s (the
-        listener keeps trying). After :meth:`stop_subscriber`, a new ``handler`` (or
+        listener keeps trying); called from one of the listener's own handlers (to restart it)
+        it returns True at once. After :meth:`stop_subscriber`, a new ``handler`` (or
         ``on_error``) starts a new listener with it, on ``channels`` and ``patterns`` (the old
         ones when not given), as in 0.4.
         """

@@ -20,6 +20,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from .._compat import Event, Lock, Queue, Runtime, QueueEmpty
+from .._validation import check_encodable
 from ..exceptions import RedisToolkitError, SerializationError, ValidationError, wrap_redis_error
 from ..serialization import Serializer
 from ..subscription_manager import SubscriptionManager
@@ -32,10 +33,13 @@ _CONFIRMATIONS = {"subscribe", "psubscribe", "unsubscribe", "punsubscribe"}
 
 
 def check_names(names: Any) -> None:
-    """Refuse a channel or pattern that is not a non-empty str, before it reaches the listener."""
+    """Refuse a channel or pattern that is not a non-empty str, or that cannot be encoded (a
+    lone surrogate), before it reaches the listener or the server."""
     for name in names:
         if not isinstance(name, str) or not name:
             raise ValidationError(f"channel must be a non-empty str, got {name!r}", channel=None)
+        if not name.isascii():
+            check_encodable(name, "channel")
 
 
 def _text(value: Any) -> str:
@@ -171,8 +175,10 @@ class Subscriber:
         if self.running:
             return
         if Runtime.is_current(self._task):
-            # Stopped and started again from one of its own handlers: it simply carries on.
+            # Stopped and started again from one of its own handlers: it simply carries on, on
+            # the same connection with the same subscriptions.
             self._stop.clear()
+            self._mark_connected()
             return
         if not Runtime.finished(self._task):
             raise RedisToolkitError(
@@ -190,8 +196,12 @@ class Subscriber:
         """Start the listener; return once every channel and pattern is subscribed in Redis.
 
         Returns False if that did not happen within ``confirm_timeout`` (the listener keeps
-        trying in the background).
+        trying in the background). Called from one of its own handlers it returns True at once:
+        the listener carries on once the handler returns.
         """
+        if Runtime.is_current(self._task):
+            self.start_nowait()  # waiting here for the listener would wait for ourselves
+            return True
         with self._lock:
             self.start_nowait()
         return self._connected.wait(self._confirm_timeout)
@@ -264,6 +274,14 @@ class Subscriber:
     # -- the listener loop -------------------------------------------------------------------
 
     def _run(self, stop: Event) -> None:
+        try:
+            self._supervise(stop)
+        finally:
+            # However the loop ended (stopped, or cancelled), it is no longer connected.
+            self._connected.clear()
+            self._release_waiters()
+
+    def _supervise(self, stop: Event) -> None:
         self._delay = self._reconnect_delay
         while not stop.is_set():
             pubsub = None
@@ -290,7 +308,6 @@ class Subscriber:
                 self._live_patterns.clear()
                 if pubsub is not None:
                     self._close(pubsub)
-        self._release_waiters()
 
     def _listen(self, pubsub: Any, stop: Event) -> None:
         # A new connection: nothing from the last one is still to be confirmed, and requests
@@ -425,7 +442,12 @@ class Subscriber:
             return
         try:
             Runtime.call(handler, channel, value)
-        except Exception as e:
+        except BaseException as e:
+            # A handler never ends the listener: not by an exception, nor by SystemExit,
+            # KeyboardInterrupt or a CancelledError of something it awaited. Only the listener's
+            # own cancellation (stop() timing out, the loop shutting down) goes through.
+            if not isinstance(e, Exception) and Runtime.being_cancelled():
+                raise
             self.handler_errors += 1
             self._report(e, channel, "message handler raised")
 
@@ -437,7 +459,9 @@ class Subscriber:
             return
         try:
             Runtime.call(self._on_error, error, channel)
-        except Exception:
+        except BaseException as e:
+            if not isinstance(e, Exception) and Runtime.being_cancelled():
+                raise
             logger.exception("on_error callback raised while reporting %r", error)
 
     def _close(self, pubsub: Any) -> None:

@@ -2,15 +2,14 @@
 
 Latencies go into a fixed log-scale histogram (buckets 10% wide from 10 microseconds to 60
 seconds, plus one below and one above), so percentiles cost O(buckets) whatever the traffic and
-are accurate to within 10%. Command names are upper-cased and their number is capped: names
-beyond the cap, and names that do not look like a command (a key passed by mistake), are counted
-under ``"OTHER"``.
+are accurate to within 10%. A command is labelled by its first word, upper-cased, only when that
+is a known Redis command (:mod:`~redis_toolkit.resilience.commands`), and the number of labels is
+capped: anything else (a key or a password passed as the command) is counted under ``"OTHER"``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from bisect import bisect_right
@@ -18,11 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import ValidationError
+from .commands import OTHER_COMMAND, command_label
 
 __all__ = ["RedisMetrics", "LATENCY_BUCKET_BOUNDS", "OTHER_COMMAND"]
-
-#: Name under which commands beyond the cap, or with names that are not command-like, are counted.
-OTHER_COMMAND = "OTHER"
 
 _MIN_LATENCY = 1e-5  # 10 microseconds
 _MAX_TRACKED = 60.0
@@ -41,10 +38,6 @@ def _bounds() -> tuple[float, ...]:
 #: bucket 0 everything below 10 us and the last bucket everything from 60 s up.
 LATENCY_BUCKET_BOUNDS: tuple[float, ...] = _bounds()
 _N_BUCKETS = len(LATENCY_BUCKET_BOUNDS) + 1
-
-# Accepted command names, once upper-cased: letters, digits and "_.- " (JSON.GET, "CLIENT LIST").
-# A key passed by mistake usually holds ':' or '/' and lands in OTHER; the cap bounds the rest.
-_COMMAND_NAME = re.compile(r"[A-Z0-9][A-Z0-9_.\- ]{0,39}\Z")
 
 _MAX_ERROR_TYPES = 64
 _OTHER_ERROR = "Other"
@@ -142,11 +135,7 @@ class RedisMetrics:
         if command is None:
             name = "UNKNOWN"
         else:
-            if isinstance(command, (bytes, bytearray)):
-                command = bytes(command).decode("latin-1")
-            name = str(command).strip().upper()
-            if not _COMMAND_NAME.match(name):
-                name = OTHER_COMMAND
+            name = command_label(command)
         stats = self._commands.get(name)
         if stats is None:
             if len(self._commands) >= self.max_commands and name != OTHER_COMMAND:

@@ -6,7 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from redis_toolkit import AsyncRedisToolkit, RedisConnectionConfig, async_pool_manager
+from redis_toolkit import (
+    AsyncRedisToolkit,
+    RedisConnectionConfig,
+    RedisToolkitError,
+    async_pool_manager,
+)
 from tests.servers import RedisClusterNodes
 
 
@@ -47,3 +52,16 @@ async def test_batches_span_every_master(
     left = await acluster_toolkit.get_ttl(f"{prefix}7")
     assert left is not None and 28 < left <= 30
     assert await acluster_toolkit.batch_delete(list(mapping)) == 300
+
+
+async def test_batch_get_of_a_key_of_another_type_raises_on_cluster(
+    acluster_toolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    keys = [f"{prefix}{i}" for i in range(50)]
+    await acluster_toolkit.batch_set({key: i for i, key in enumerate(keys[:25])})
+    await acluster_toolkit.client.hset(keys[40], "f", "v")
+    with pytest.raises(RedisToolkitError, match="WRONGTYPE") as info:
+        await acluster_toolkit.batch_get(keys)
+    assert info.value.key == keys[40]
+    got = await acluster_toolkit.batch_get(keys[:40])
+    assert got == {key: (i if i < 25 else None) for i, key in enumerate(keys[:40])}

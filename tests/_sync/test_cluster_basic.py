@@ -7,7 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from redis_toolkit import RedisToolkit, RedisConnectionConfig, pool_manager
+from redis_toolkit import (
+    RedisToolkit,
+    RedisConnectionConfig,
+    RedisToolkitError,
+    pool_manager,
+)
 from tests.servers import RedisClusterNodes
 
 
@@ -48,3 +53,16 @@ def test_batches_span_every_master(
     left = cluster_toolkit.get_ttl(f"{prefix}7")
     assert left is not None and 28 < left <= 30
     assert cluster_toolkit.batch_delete(list(mapping)) == 300
+
+
+def test_batch_get_of_a_key_of_another_type_raises_on_cluster(
+    cluster_toolkit: RedisToolkit, prefix: str
+) -> None:
+    keys = [f"{prefix}{i}" for i in range(50)]
+    cluster_toolkit.batch_set({key: i for i, key in enumerate(keys[:25])})
+    cluster_toolkit.client.hset(keys[40], "f", "v")
+    with pytest.raises(RedisToolkitError, match="WRONGTYPE") as info:
+        cluster_toolkit.batch_get(keys)
+    assert info.value.key == keys[40]
+    got = cluster_toolkit.batch_get(keys[:40])
+    assert got == {key: (i if i < 25 else None) for i, key in enumerate(keys[:40])}
