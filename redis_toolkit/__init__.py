@@ -14,6 +14,7 @@ __version__ = "0.5.0.dev0"
 
 from ._async import (
     AsyncCircuitBreaker,
+    AsyncClusterOperations,
     AsyncConnectionPoolManager,
     AsyncHealthChecker,
     AsyncRedisToolkit,
@@ -21,12 +22,21 @@ from ._async import (
     AsyncSubscriber,
     async_pool_manager,
 )
-from ._sync import CircuitBreaker, HealthChecker, RedisToolkit, RetryHandler, Subscriber
+from ._sync import (
+    CircuitBreaker,
+    ClusterOperations,
+    HealthChecker,
+    RedisToolkit,
+    RetryHandler,
+    Subscriber,
+)
 from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
     ClusterConfigError,
+    ClusterValidationError,
     ConnectionFailedError,
+    CrossSlotError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -62,6 +72,9 @@ __all__ = [
     "RetryPolicy",
     "CircuitState",
     "RedisMetrics",
+    # cluster (more in redis_toolkit.cluster_utils)
+    "AsyncClusterOperations",
+    "ClusterOperations",
     # pools
     "AsyncConnectionPoolManager",
     "ConnectionPoolManager",
@@ -80,6 +93,8 @@ __all__ = [
     "OperationTimeoutError",
     "CircuitOpenError",
     "ClusterConfigError",
+    "ClusterValidationError",
+    "CrossSlotError",
     "BatchWriteError",
     # serialization
     "serialize_value",

@@ -13,6 +13,7 @@ as in ``redis_toolkit``.
 from __future__ import annotations
 
 from ._async import AsyncCircuitBreaker as CircuitBreaker
+from ._async import AsyncClusterOperations as ClusterOperations
 from ._async import AsyncConnectionPoolManager as ConnectionPoolManager
 from ._async import AsyncHealthChecker as HealthChecker
 from ._async import AsyncRedisToolkit as RedisToolkit
@@ -23,7 +24,9 @@ from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
     ClusterConfigError,
+    ClusterValidationError,
     ConnectionFailedError,
+    CrossSlotError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -43,6 +46,7 @@ __all__ = [
     "RetryPolicy",
     "CircuitState",
     "RedisMetrics",
+    "ClusterOperations",
     "ConnectionPoolManager",
     "pool_manager",
     "RedisConnectionConfig",
@@ -56,6 +60,8 @@ __all__ = [
     "OperationTimeoutError",
     "CircuitOpenError",
     "ClusterConfigError",
+    "ClusterValidationError",
+    "CrossSlotError",
     "BatchWriteError",
     "serialize_value",
     "deserialize_value",

@@ -35,6 +35,7 @@ from ..options import DEFAULT_OPTIONS, RedisConnectionConfig, RedisOptions
 from ..resilience import RedisMetrics, RetryPolicy, RetryStrategy
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
+from .cluster import AsyncClusterOperations
 from .pool import async_pool_manager
 from .pubsub import AsyncSubscriber, check_names
 from .resilience import (
@@ -118,6 +119,7 @@ class AsyncRedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, AsyncRedisCluster)
+        self._cluster_ops: AsyncClusterOperations | None = None  # `cluster`, created on first use
         # Concurrent tasks' commands share round trips (async only; the sync twin is the client).
         coalesce = self.options.auto_pipeline and not self._cluster
         self._commands = AsyncRuntime.coalescing(self._client) if coalesce else self._client
@@ -218,7 +220,9 @@ class AsyncRedisToolkit:
         """A toolkit for ``redis://``, ``rediss://``, ``unix://`` or ``memory://name`` URLs.
 
         ``memory://name`` is the embedded backend: an in-process fakeredis server shared by every
-        client of the same name. Other keyword arguments are :class:`RedisConnectionConfig` fields.
+        client of the same name. ``redis+cluster://h1:p1,h2:p2`` (``rediss+cluster://`` for TLS)
+        is a Redis Cluster reached through those startup nodes. Other keyword arguments are
+        :class:`RedisConnectionConfig` fields.
         """
         return cls(config=RedisConnectionConfig(url=url, **config_fields), options=options)
 
@@ -228,6 +232,15 @@ class AsyncRedisToolkit:
     def client(self) -> Any:
         """The underlying redis-py client, for commands the toolkit does not wrap."""
         return self._client
+
+    @property
+    def cluster(self) -> AsyncClusterOperations:
+        """Cluster-wide operations (``scan_cluster``, ``mget_cluster``, ``mset_cluster``,
+        ``get_nodes_info``, ``keyslot``, ...) through this toolkit; also on a standalone server,
+        as its one node. See docs/CLUSTER_GUIDE.md."""
+        if self._cluster_ops is None:
+            self._cluster_ops = AsyncClusterOperations(self)
+        return self._cluster_ops
 
     # -- helpers -----------------------------------------------------------------------------
 
