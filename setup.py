@@ -42,6 +42,8 @@ setup(
             "ruff>=0.5",
             "mypy>=1.10",
             "prometheus-client>=0.17",
+            # tests/test_cluster_deploy.py checks docker/docker-compose.cluster.yml parses.
+            "pyyaml>=6",
         ],
     },
     classifiers=[

@@ -237,7 +237,9 @@ def wrap_redis_error(
             key=key,
             channel=channel,
         )
-    if "CROSSSLOT" in text or "must map to the same key slot" in text:
+    if isinstance(error, rex.ClusterCrossSlotError) or "CROSSSLOT" in text or (
+        "same key slot" in text or "hash to the same slot" in text
+    ):
         return CrossSlotError(
             f"{operation}{target} failed{where}: its keys span several cluster slots ({error}). "
             "A multi-key command or transaction on a cluster needs every key in one slot: give "

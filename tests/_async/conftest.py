@@ -60,6 +60,18 @@ async def atoolkit(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator
 
 
 @pytest.fixture
+async def acluster_toolkit(
+    redis_cluster: RedisClusterNodes, prefix: str
+) -> AsyncIterator[AsyncRedisToolkit]:
+    """A toolkit on the private cluster only."""
+    toolkit = await _make("cluster", redis_cluster, prefix)
+    yield toolkit
+    await _drop_keys(toolkit, prefix)
+    await toolkit.aclose()
+    await async_pool_manager.close_all_pools()
+
+
+@pytest.fixture
 async def atoolkit_server(
     redis_server: RedisServer, prefix: str
 ) -> AsyncIterator[AsyncRedisToolkit]:

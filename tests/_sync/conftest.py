@@ -61,6 +61,18 @@ def toolkit(request: pytest.FixtureRequest, prefix: str) -> Iterator[RedisToolki
 
 
 @pytest.fixture
+def cluster_toolkit(
+    redis_cluster: RedisClusterNodes, prefix: str
+) -> Iterator[RedisToolkit]:
+    """A toolkit on the private cluster only."""
+    toolkit = _make("cluster", redis_cluster, prefix)
+    yield toolkit
+    _drop_keys(toolkit, prefix)
+    toolkit.close()
+    pool_manager.close_all_pools()
+
+
+@pytest.fixture
 def toolkit_server(
     redis_server: RedisServer, prefix: str
 ) -> Iterator[RedisToolkit]:
