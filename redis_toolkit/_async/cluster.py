@@ -12,6 +12,7 @@ scans it, ``mget_cluster``/``mset_cluster`` are ``batch_get``/``batch_set``, and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,8 +27,9 @@ from ..cluster_slots import (
     require_same_slot,
     same_slot,
 )
-from ..exceptions import BatchWriteError, RedisToolkitError, ValidationError
+from ..exceptions import BatchWriteError, ClusterConfigError, RedisToolkitError, ValidationError
 from ..options import RedisOptions
+from .pool import async_pool_manager
 
 if TYPE_CHECKING:
     from .client import AsyncRedisToolkit
@@ -355,14 +357,14 @@ class AsyncClusterOperations:
 
     async def _node_stats(self, name: str) -> dict[str, Any]:
         node = self._client.get_node(node_name=name)
-        if node is None:
-            error = "the client does not know this node (not in its slot map)"
-            return {"memory_used": None, "memory_human": None, "keys": None, "error": error}
         try:
-            memory = await self._run(
-                "INFO", self._client.info, "memory", target_nodes=node, idempotent=True
-            )
-            keys = await self._run("DBSIZE", self._client.dbsize, target_nodes=node)
+            if node is not None:
+                memory = await self._run(
+                    "INFO", self._client.info, "memory", target_nodes=node, idempotent=True
+                )
+                keys = await self._run("DBSIZE", self._client.dbsize, target_nodes=node)
+            else:
+                memory, keys = await self._direct_stats(name)
         except RedisToolkitError as e:
             return {"memory_used": None, "memory_human": None, "keys": None, "error": str(e)}
         return {
@@ -371,6 +373,34 @@ class AsyncClusterOperations:
             "keys": int(keys),
             "error": None,
         }
+
+    async def _direct_stats(self, name: str) -> tuple[dict[str, Any], int]:
+        # CLUSTER NODES lists a node the client's slot map lacks: CLUSTER SLOTS leaves out a
+        # replica until its first sync is done. Ask it over a short-lived connection of its own.
+        config = self._toolkit.config
+        host, _, port = name.rpartition(":")
+        if config is None or not port.isdigit():
+            raise ClusterConfigError(
+                f"node {name} is not in the client's slot map and the toolkit was given a client, "
+                "not a config, so it cannot connect to the node directly"
+            )
+        direct = dataclasses.replace(
+            config,
+            url=None,
+            cluster_mode=False,
+            startup_nodes=None,
+            host=host,
+            port=int(port),
+            max_connections=1,
+            min_connections=0,
+        )
+        client = async_pool_manager.create_client(direct, shared=False)
+        try:
+            memory = await self._run("INFO", client.info, "memory", idempotent=True)
+            keys = await self._run("DBSIZE", client.dbsize)
+            return memory, int(keys)
+        finally:
+            await client.aclose()
 
     async def _standalone_info(self) -> dict[str, Any]:
         info = await self._run("INFO", self._client.info, idempotent=True)

@@ -171,6 +171,21 @@ async def test_get_nodes_info_describes_every_node(
         assert replica["slots"] == [] and replica["replicas"] == []
 
 
+async def test_nodes_info_reaches_a_node_missing_from_the_slot_map(
+    acluster_toolkit: AsyncRedisToolkit, redis_cluster: RedisClusterNodes
+) -> None:
+    # CLUSTER SLOTS leaves a replica out until its first sync ends, so a client created then
+    # does not know it; CLUSTER NODES does. Dropping it from the client's map recreates that.
+    await acluster_toolkit.cluster.get_nodes_info()  # the client now has its slot map
+    replica = redis_cluster.replicas()[0]
+    name = f"{replica.host}:{replica.port}"
+    del acluster_toolkit.client.nodes_manager.nodes_cache[name]
+    assert acluster_toolkit.client.get_node(node_name=name) is None
+    infos = {i["name"]: i for i in await acluster_toolkit.cluster.get_nodes_info()}
+    assert infos[name]["error"] is None and infos[name]["role"] == "replica"
+    assert isinstance(infos[name]["keys"], int) and infos[name]["memory_used"] > 0
+
+
 async def test_readonly_mode_reads_from_replicas(
     redis_cluster: RedisClusterNodes, prefix: str
 ) -> None:

@@ -172,6 +172,21 @@ def test_get_nodes_info_describes_every_node(
         assert replica["slots"] == [] and replica["replicas"] == []
 
 
+def test_nodes_info_reaches_a_node_missing_from_the_slot_map(
+    cluster_toolkit: RedisToolkit, redis_cluster: RedisClusterNodes
+) -> None:
+    # CLUSTER SLOTS leaves a replica out until its first sync ends, so a client created then
+    # does not know it; CLUSTER NODES does. Dropping it from the client's map recreates that.
+    cluster_toolkit.cluster.get_nodes_info()  # the client now has its slot map
+    replica = redis_cluster.replicas()[0]
+    name = f"{replica.host}:{replica.port}"
+    del cluster_toolkit.client.nodes_manager.nodes_cache[name]
+    assert cluster_toolkit.client.get_node(node_name=name) is None
+    infos = {i["name"]: i for i in cluster_toolkit.cluster.get_nodes_info()}
+    assert infos[name]["error"] is None and infos[name]["role"] == "replica"
+    assert isinstance(infos[name]["keys"], int) and infos[name]["memory_used"] > 0
+
+
 def test_readonly_mode_reads_from_replicas(
     redis_cluster: RedisClusterNodes, prefix: str
 ) -> None:
