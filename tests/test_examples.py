@@ -100,3 +100,18 @@ def test_core_benchmark_smoke(redis_server: RedisServer) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "ratio" in result.stdout
+
+
+@pytest.mark.cluster
+def test_cluster_benchmark_smoke(
+    redis_server: RedisServer, redis_cluster: RedisClusterNodes
+) -> None:
+    """The cluster benchmark script runs on the fixture server and cluster (no timing asserted)."""
+    curl = "redis+cluster://" + ",".join(f"{h}:{p}" for h, p in redis_cluster.startup_nodes)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_cluster.py", "--quick",
+         "--url", redis_server.url, "--cluster-url", curl],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ratio") >= 4

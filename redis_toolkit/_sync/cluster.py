@@ -181,35 +181,27 @@ class ClusterOperations:
     def mget_cluster(self, keys: list[str]) -> dict[str, Any]:
         """The values of ``keys`` as a dict in the order given (missing keys map to ``None``).
 
-        Keys are grouped per node and per slot: one pipelined round trip per node, the nodes in
-        parallel in the async API. Values are decoded with the toolkit's serializer; one that
-        cannot be decoded raises :class:`~redis_toolkit.exceptions.SerializationError` naming
-        its key. Not a snapshot: keys of different slots are read at slightly different times.
+        Keys are grouped per slot (MGET takes the keys of one slot) and sent as one cluster
+        pipeline per ``NODE_CHUNK_SIZE`` keys, which redis-py splits per node and sends to the
+        nodes at once. Values are decoded with the toolkit's serializer; one that cannot be
+        decoded raises :class:`~redis_toolkit.exceptions.SerializationError` naming its key. Not
+        a snapshot: keys of different slots are read at slightly different times.
         """
         names = as_key_list(keys, "mget_cluster")
         for name in names:
             check_key(name, self._toolkit.options, writing=False)
         if not self.is_cluster or not names:
             return self._toolkit.batch_get(names)
-        self._ready()
-        groups = self._group_by_node(names)
-        replies = SyncRuntime.gather(*(self._mget_node(ks) for ks in groups.values()))
         raw: dict[Any, Any] = {}
-        for reply in replies:
-            raw.update(reply)
-        decode = self._toolkit._decode
-        return {name: None if raw[name] is None else decode(name, raw[name]) for name in names}
-
-    def _mget_node(self, keys: list[Any]) -> dict[Any, Any]:
-        values: dict[Any, Any] = {}
-        for chunk in chunks(keys, NODE_CHUNK_SIZE):
+        for chunk in chunks(names, NODE_CHUNK_SIZE):
             by_slot = list(group_by_slot(chunk).values())
             replies = self._run(
                 "MGET", self._pipeline, [["MGET", *ks] for ks in by_slot], key=chunk[0]
             )
             for slot_keys, reply in zip(by_slot, replies):
-                values.update(zip(slot_keys, reply))
-        return values
+                raw.update(zip(slot_keys, reply))
+        decode = self._toolkit._decode
+        return {name: None if raw[name] is None else decode(name, raw[name]) for name in names}
 
     def _pipeline(self, commands: list[list[Any]], transaction: bool = False) -> list[Any]:
         pipe = self._client.pipeline(transaction=transaction)
