@@ -237,8 +237,10 @@ def wrap_redis_error(
             key=key,
             channel=channel,
         )
-    if isinstance(error, rex.ClusterCrossSlotError) or "CROSSSLOT" in text or (
-        "same key slot" in text or "hash to the same slot" in text
+    if (
+        isinstance(error, rex.ClusterCrossSlotError)
+        or "CROSSSLOT" in text
+        or ("same key slot" in text or "hash to the same slot" in text)
     ):
         return CrossSlotError(
             f"{operation}{target} failed{where}: its keys span several cluster slots ({error}). "

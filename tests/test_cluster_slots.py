@@ -54,6 +54,14 @@ def test_keyslot_agrees_with_redis_py(key: bytes) -> None:
     assert keyslot(text) == redis_py_key_slot(text.encode("utf-8"))
 
 
+@given(st.lists(st.one_of(st.binary(max_size=12), st.text(max_size=12)), max_size=30))
+def test_group_by_slot_agrees_with_keyslot(keys: list[str | bytes]) -> None:
+    groups = group_by_slot(keys)
+    assert sum(map(len, groups.values())) == len(keys)
+    for slot, slot_keys in groups.items():
+        assert all(keyslot(k) == slot for k in slot_keys)
+
+
 def test_keyslot_refuses_what_is_not_a_key() -> None:
     with pytest.raises(ValidationError, match="str or bytes"):
         keyslot(12)  # type: ignore[arg-type]

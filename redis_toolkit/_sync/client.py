@@ -459,7 +459,7 @@ class RedisToolkit:
         result: dict[str, Any] = {}
         decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
-            mget = self._client.mget_nonatomic if self._cluster else self._commands.mget
+            mget = self.cluster._mget_values if self._cluster else self._commands.mget
             values = self._run("MGET", mget, chunk, key=chunk[0])
             for name, data in zip(chunk, values):
                 if data is None:

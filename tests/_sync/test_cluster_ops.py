@@ -19,7 +19,13 @@ from redis_toolkit import (
     ValidationError,
     pool_manager,
 )
-from redis_toolkit.cluster_utils import ClusterOperations, ScanResult, hash_tag, same_slot
+from redis_toolkit.cluster_utils import (
+    ClusterOperations,
+    ScanResult,
+    hash_tag,
+    keyslot,
+    same_slot,
+)
 from tests._sync.conftest import cluster_config
 from tests.servers import RedisClusterNodes, RedisServer, wait_until
 
@@ -94,6 +100,32 @@ def test_mget_and_mset_cluster_keep_types_order_and_ttl(
     assert cluster_toolkit.get_ttl(f"{prefix}0") == -1
     assert (ops.mget_cluster([f"{prefix}0"])) == {f"{prefix}0": "plain"}
     assert ops.mget_cluster([]) == {}
+
+
+def test_batch_get_follows_moved_when_the_slot_map_is_stale(
+    cluster_toolkit: RedisToolkit, prefix: str
+) -> None:
+    mapping = {f"{prefix}{i}": i for i in range(60)}
+    cluster_toolkit.batch_set(mapping)
+    client = cluster_toolkit.client
+    slot = keyslot(f"{prefix}0")
+    right = client.nodes_manager.slots_cache[slot][0]
+    wrong = next(n for n in client.get_primaries() if n.name != right.name)
+    # What a resharding or a failover the client has not seen yet leaves behind: the server
+    # answers MOVED, the fast path hands the read to redis-py, which follows it.
+    client.nodes_manager.slots_cache[slot] = [wrong]
+    fallbacks = []
+    original = client.mget_nonatomic
+
+    def counted(*args: object) -> object:
+        fallbacks.append(args)
+        return original(*args)
+
+    client.mget_nonatomic = counted
+    assert cluster_toolkit.batch_get(list(mapping)) == mapping
+    assert len(fallbacks) == 1
+    assert cluster_toolkit.batch_get(list(mapping)) == mapping  # connections still good
+    assert cluster_toolkit.cluster.mget_cluster([f"{prefix}0"]) == {f"{prefix}0": 0}
 
 
 def test_mset_cluster_reports_the_keys_of_a_failing_node(
