@@ -234,7 +234,9 @@ class AsyncClusterOperations:
         """
         if not self._fast_reads():
             return list(await self._client.mget_nonatomic(keys))
-        await self._ready()
+        if getattr(self._client, "_initialize", False):
+            # Not through _ready(): this already runs inside the caller's resilience path.
+            await self._client.initialize()
         try:
             return await self._mget_by_node(keys)
         except (RedisError, RedisClusterException, KeyError):

@@ -235,7 +235,9 @@ class ClusterOperations:
         """
         if not self._fast_reads():
             return list(self._client.mget_nonatomic(keys))
-        self._ready()
+        if getattr(self._client, "_initialize", False):
+            # Not through _ready(): this already runs inside the caller's resilience path.
+            self._client.initialize()
         try:
             return self._mget_by_node(keys)
         except (RedisError, RedisClusterException, KeyError):
