@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncClusterOperations"]
 
-#: Keys per pipelined round trip to one node in ``mset_cluster``/``mget_cluster``.
+#: Keys per pipelined round trip to one node in ``mset_cluster``.
 NODE_CHUNK_SIZE = 1000
 
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ClusterOperations"]
 
-#: Keys per pipelined round trip to one node in ``mset_cluster``/``mget_cluster``.
+#: Keys per pipelined round trip to one node in ``mset_cluster``.
 NODE_CHUNK_SIZE = 1000
 
 
