@@ -59,6 +59,8 @@ setup(
             "httpx>=0.24",
             # the image converter's Pillow path (small; OpenCV's wheel is ~60 MB)
             "Pillow>=8.0",
+            # tests/test_cluster_deploy.py checks docker/docker-compose.cluster.yml parses.
+            "pyyaml>=6",
         ],
     },
     classifiers=[

@@ -14,19 +14,29 @@ __version__ = "0.5.0.dev0"
 
 from ._async import (
     AsyncCircuitBreaker,
+    AsyncClusterOperations,
     AsyncHealthChecker,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
 )
-from ._sync import CircuitBreaker, HealthChecker, RedisToolkit, RetryHandler, Subscriber
+from ._sync import (
+    CircuitBreaker,
+    ClusterOperations,
+    HealthChecker,
+    RedisToolkit,
+    RetryHandler,
+    Subscriber,
+)
 from .async_pool_manager import AsyncConnectionPoolManager, async_pool_manager
 from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
     ClientClosedError,
     ClusterConfigError,
+    ClusterValidationError,
     ConnectionFailedError,
+    CrossSlotError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -63,6 +73,9 @@ __all__ = [
     "RetryPolicy",
     "CircuitState",
     "RedisMetrics",
+    # cluster (more in redis_toolkit.cluster_utils)
+    "AsyncClusterOperations",
+    "ClusterOperations",
     # pools
     "AsyncConnectionPoolManager",
     "ConnectionPoolManager",
@@ -81,6 +94,8 @@ __all__ = [
     "OperationTimeoutError",
     "CircuitOpenError",
     "ClusterConfigError",
+    "ClusterValidationError",
+    "CrossSlotError",
     "BatchWriteError",
     "ClientClosedError",
     # serialization

@@ -336,6 +336,11 @@ class AsyncRuntime:
         return False
 
     @staticmethod
+    async def gather(*awaitables: Awaitable[T]) -> list[T]:
+        """Run awaitables concurrently; their results in order (the first error is raised)."""
+        return list(await asyncio.gather(*awaitables))
+
+    @staticmethod
     async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call a user callback, plain or async, and return its result."""
         result = fn(*args, **kwargs)
@@ -422,6 +427,12 @@ class Runtime:
             return False
         handle.join(timeout)
         return not handle.is_alive()
+
+    @staticmethod
+    def gather(*results: T) -> list[T]:
+        """The calls already ran one after the other, as the arguments were evaluated;
+        their results in order (the first error was raised before the next call ran)."""
+        return list(results)
 
     @staticmethod
     def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -18,12 +18,14 @@ from __future__ import annotations
 from . import __version__
 from ._async import (
     AsyncCircuitBreaker,
+    AsyncClusterOperations,
     AsyncHealthChecker,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
 )
 from ._async import AsyncCircuitBreaker as CircuitBreaker
+from ._async import AsyncClusterOperations as ClusterOperations
 from ._async import AsyncHealthChecker as HealthChecker
 from ._async import AsyncRedisToolkit as RedisToolkit
 from ._async import AsyncRetryHandler as RetryHandler
@@ -36,7 +38,9 @@ from .exceptions import (
     CircuitOpenError,
     ClientClosedError,
     ClusterConfigError,
+    ClusterValidationError,
     ConnectionFailedError,
+    CrossSlotError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -68,6 +72,9 @@ __all__ = [
     "RetryPolicy",
     "CircuitState",
     "RedisMetrics",
+    # cluster
+    "ClusterOperations",
+    "AsyncClusterOperations",
     # pools
     "ConnectionPoolManager",
     "AsyncConnectionPoolManager",
@@ -86,6 +93,8 @@ __all__ = [
     "OperationTimeoutError",
     "CircuitOpenError",
     "ClusterConfigError",
+    "ClusterValidationError",
+    "CrossSlotError",
     "BatchWriteError",
     "ClientClosedError",
     # serialization

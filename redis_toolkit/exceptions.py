@@ -24,6 +24,8 @@ __all__ = [
     "OperationTimeoutError",
     "CircuitOpenError",
     "ClusterConfigError",
+    "ClusterValidationError",
+    "CrossSlotError",
     "BatchWriteError",
     "ClientClosedError",
 ]
@@ -116,6 +118,34 @@ class CircuitOpenError(RedisToolkitError):
 
 class ClusterConfigError(RedisToolkitError):
     """A cluster configuration or topology problem (bad startup nodes, cross-slot batch, ...)."""
+
+
+class ClusterValidationError(ClusterConfigError, ValidationError):
+    """A cluster setting of :class:`~redis_toolkit.options.RedisConnectionConfig` is invalid.
+
+    Both a :class:`ClusterConfigError` and a :class:`ValidationError` (a ``ValueError``); the
+    message names the field.
+    """
+
+
+class CrossSlotError(ClusterConfigError, ValidationError):
+    """A multi-key atomic operation named keys of several cluster slots; nothing was sent.
+
+    The fix is a common hash tag (``{user:123}:a``, ``{user:123}:b``): see
+    :func:`redis_toolkit.cluster_utils.hash_tag`. ``slots`` lists the slots involved (empty when
+    the server reported the error and the slots are not known).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        channel: str | None = None,
+        slots: list[int] | None = None,
+    ):
+        super().__init__(message, key=key, channel=channel)
+        self.slots = slots or []
 
 
 class BatchWriteError(RedisToolkitError):
@@ -214,6 +244,19 @@ def wrap_redis_error(
         return ConnectionFailedError(
             f"{operation}{target} failed: cannot reach Redis{where}: {error}. Check that the "
             "server is running and reachable.",
+            key=key,
+            channel=channel,
+        )
+    if (
+        isinstance(error, rex.ClusterCrossSlotError)
+        or "CROSSSLOT" in text
+        or ("same key slot" in text or "hash to the same slot" in text)
+    ):
+        return CrossSlotError(
+            f"{operation}{target} failed{where}: its keys span several cluster slots ({error}). "
+            "A multi-key command or transaction on a cluster needs every key in one slot: give "
+            "the keys a common hash tag ('{user:123}:a', '{user:123}:b'; see "
+            "redis_toolkit.cluster_utils.hash_tag), or use the batch calls, which split by slot.",
             key=key,
             channel=channel,
         )

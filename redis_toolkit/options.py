@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .exceptions import ValidationError
+from .exceptions import ClusterValidationError, ValidationError
 
 __all__ = [
     "RedisConnectionConfig",
@@ -27,7 +27,10 @@ logger = logging.getLogger("redis_toolkit.options")
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SSL_CERT_REQS = ("none", "optional", "required")
-_SCHEMES = ("redis", "rediss", "unix", "memory")
+_CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
+_SCHEMES = ("redis", "rediss", "unix", "memory", *_CLUSTER_SCHEMES)
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _require(condition: bool, message: str) -> None:
@@ -35,17 +38,59 @@ def _require(condition: bool, message: str) -> None:
         raise ValidationError(message)
 
 
+def _cluster_require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ClusterValidationError(message)
+
+
 def _parse_node(node: Any) -> tuple[str, int]:
     """Accept ``("host", port)``, ``{"host": h, "port": p}`` or ``"host:port"``."""
+    host: Any
+    port: Any
     if isinstance(node, str):
         host, sep, port = node.rpartition(":")
-        _require(bool(sep) and port.isdigit(), f"startup node {node!r} is not 'host:port'")
-        return host, int(port)
-    if isinstance(node, dict):
-        return str(node["host"]), int(node["port"])
-    if isinstance(node, (tuple, list)) and len(node) == 2:
-        return str(node[0]), int(node[1])
-    raise ValidationError(f"startup node {node!r} is not 'host:port', (host, port) or a dict")
+        _cluster_require(
+            bool(sep) and port.isdigit(), f"startup_nodes: {node!r} is not 'host:port'"
+        )
+        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host  # [::1]:7000
+    elif isinstance(node, dict):
+        _cluster_require(
+            "host" in node and "port" in node,
+            f"startup_nodes: {node!r} needs the keys 'host' and 'port'",
+        )
+        host, port = node["host"], node["port"]
+    elif isinstance(node, (tuple, list)) and len(node) == 2:
+        host, port = node
+    else:
+        raise ClusterValidationError(
+            f"startup_nodes: {node!r} is not 'host:port', (host, port) or "
+            "{'host': ..., 'port': ...}"
+        )
+    _cluster_require(isinstance(host, str) and bool(host), f"startup_nodes: {node!r} has no host")
+    try:
+        number = int(port)
+    except (TypeError, ValueError):
+        number = 0
+    _cluster_require(
+        not isinstance(port, bool) and 1 <= number <= 65535,
+        f"startup_nodes: {node!r} has an invalid port (1-65535)",
+    )
+    return host, number
+
+
+def _split_cluster_netloc(netloc: str, url: str) -> tuple[str, list[tuple[str, int]]]:
+    """``user:pass@h1:p1,h2:p2`` -> (userinfo, nodes); ``url`` (redacted) is for messages."""
+    userinfo, _, hosts = netloc.rpartition("@")
+    nodes = []
+    for item in hosts.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if ":" not in item:
+            item = f"{item}:6379"
+        nodes.append(_parse_node(item))
+    _cluster_require(bool(nodes), f"cluster url names no node: {url}")
+    return userinfo, nodes
 
 
 _BEHAVIOUR_FIELDS = frozenset(
@@ -73,14 +118,22 @@ class RedisConnectionConfig:
 
     Fields of redis-toolkit 0.4 keep their names and meaning. New in 0.5:
 
-    - ``url``: ``redis://``, ``rediss://``, ``unix://`` or ``memory://name``; what it names
-      (host, port, db, credentials, TLS, socket path) overrides the matching fields.
+    - ``url``: ``redis://``, ``rediss://``, ``unix://``, ``memory://name``, or
+      ``redis+cluster://h1:p1,h2:p2`` (``rediss+cluster://`` with TLS) for a cluster; what it
+      names (host, port, db, credentials, TLS, socket path, startup nodes) overrides the
+      matching fields.
     - ``max_connections``: pool limit (``None``: unbounded, as 0.4); the real field of the pool
       limit (``RedisOptions.max_connections``, 0.4's spelling, overrides it when set);
       ``min_connections``: connections opened ahead when the toolkit is entered (``with`` /
       ``async with``).
-    - ``cluster_mode``, ``startup_nodes``, ``max_connections_per_node``, ``readonly_mode``,
-      ``skip_full_coverage_check``: Redis Cluster.
+    - ``cluster_mode``, ``startup_nodes`` (``"host:port"``, ``(host, port)`` or
+      ``{"host": ..., "port": ...}``; default: ``host``/``port``), ``max_connections_per_node``
+      (``None``: unbounded; redis-py's async cluster client *raises* when a node's limit is
+      reached instead of waiting, so a low limit fails busy async apps), ``readonly_mode`` (reads
+      are spread over the primary and its replicas: replicas lag, so a read right after a write
+      may return the old value) and ``skip_full_coverage_check`` (accept a cluster whose slots
+      are not all served): Redis Cluster, see docs/CLUSTER_GUIDE.md and
+      :meth:`validate_cluster_config`.
     - ``client_name`` and ``protocol`` (RESP2 by default, so reply shapes do not change with the
       installed redis-py).
     - Resilience: ``circuit_breaker_enabled``, ``failure_threshold``, ``recovery_timeout``,
@@ -164,6 +217,9 @@ class RedisConnectionConfig:
             + ", ".join(f"{s}://" for s in _SCHEMES),
         )
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if scheme in _CLUSTER_SCHEMES:
+            self._apply_cluster_url(scheme, parts.netloc, parts.path, query)
+            return
         if scheme == "memory":
             self.embedded_name = (parts.netloc + parts.path) or "default"
             return
@@ -193,6 +249,37 @@ class RedisConnectionConfig:
         if scheme == "rediss":
             self.ssl = True
 
+    def _apply_cluster_url(
+        self, scheme: str, netloc: str, path: str, query: dict[str, str]
+    ) -> None:
+        # urlsplit cannot read a port out of "h1:p1,h2:p2", so the node list is split here.
+        userinfo, nodes = _split_cluster_netloc(netloc, str(self.redacted_url()))
+        if userinfo:
+            user, sep, password = userinfo.partition(":")
+            self.username = unquote(user) or None
+            if sep:
+                self.password = unquote(password)
+        self.cluster_mode = True
+        self.startup_nodes = [{"host": host, "port": port} for host, port in nodes]
+        self.host, self.port = nodes[0]
+        db = path.lstrip("/")
+        if db:
+            self.db = self._int_from_url("db", db)
+        if scheme == "rediss+cluster":
+            self.ssl = True
+        for name in ("readonly_mode", "skip_full_coverage_check"):
+            if name in query:
+                raw = query[name].lower()
+                _cluster_require(
+                    raw in _TRUE + _FALSE,
+                    f"url {name}={query[name]!r} is not a boolean: {self.redacted_url()}",
+                )
+                setattr(self, name, raw in _TRUE)
+        if "max_connections_per_node" in query:
+            self.max_connections_per_node = self._int_from_url(
+                "max_connections_per_node", query["max_connections_per_node"]
+            )
+
     def _int_from_url(self, name: str, raw: str) -> int:
         _require(raw.isdigit(), f"url {name} {raw!r} is not a number: {self.redacted_url()}")
         return int(raw)
@@ -202,9 +289,10 @@ class RedisConnectionConfig:
         if self.url is None:
             return None
         parts = urlsplit(self.url)
-        if parts.password is None:
+        userinfo, at, hosts = parts.netloc.rpartition("@")
+        if not at or ":" not in userinfo:
             return self.url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        netloc = f"{userinfo.partition(':')[0]}:***@{hosts}"
         return parts._replace(netloc=netloc).geturl()
 
     # -- what kind of backend ----------------------------------------------------------------
@@ -279,18 +367,9 @@ class RedisConnectionConfig:
             f"min_connections ({self.min_connections}) exceeds max_connections "
             f"({self.max_connections})",
         )
-        _require(
-            self.max_connections_per_node is None or self.max_connections_per_node >= 1,
-            f"max_connections_per_node must be >= 1 or None, got {self.max_connections_per_node!r}",
-        )
         _require(self.protocol in (2, 3), f"protocol must be 2 or 3, got {self.protocol!r}")
         self._validate_resilience()
-        if self.cluster_mode:
-            _require(not self.is_embedded, "cluster_mode cannot be used with memory://")
-            _require(self.db == 0, f"Redis Cluster has only db 0, got db={self.db}")
-            self.cluster_nodes()  # raises on a malformed node
-        if self.unix_socket_path is not None:
-            _require(not self.cluster_mode, "cluster_mode cannot be used with a unix socket")
+        self.validate_cluster_config()
         if self.ssl and self.socket_timeout is None:
             logger.warning(
                 "%s: ssl=True with socket_timeout=None. redis-py's sync client runs the TLS "
@@ -299,6 +378,63 @@ class RedisConnectionConfig:
                 "socket_timeout",
                 self.address,
             )
+
+    def validate_cluster_config(self) -> None:
+        """Check the cluster fields; raise :class:`ClusterValidationError` naming the field.
+
+        ``ClusterValidationError`` is both a ``ClusterConfigError`` and a ``ValidationError``
+        (a ``ValueError``). Runs as part of :meth:`validate` (so at construction); call it again
+        after changing fields by hand. Without ``cluster_mode`` only the types are checked.
+        """
+        for name in ("cluster_mode", "readonly_mode", "skip_full_coverage_check"):
+            value = getattr(self, name)
+            _cluster_require(
+                isinstance(value, bool), f"{name} must be True or False, got {value!r}"
+            )
+        value = self.max_connections_per_node
+        _cluster_require(
+            value is None
+            or (isinstance(value, int) and not isinstance(value, bool) and value >= 1),
+            f"max_connections_per_node must be an int >= 1 or None, got {value!r}",
+        )
+        _cluster_require(
+            self.startup_nodes is None or isinstance(self.startup_nodes, (list, tuple)),
+            f"startup_nodes must be a list of nodes, got {type(self.startup_nodes).__name__}",
+        )
+        if not self.cluster_mode:
+            return
+        _cluster_require(not self.is_embedded, "cluster_mode cannot be used with memory://")
+        _cluster_require(
+            self.unix_socket_path is None,
+            "cluster_mode cannot be used with a unix socket (unix_socket_path)",
+        )
+        _cluster_require(self.db == 0, f"db: Redis Cluster has only db 0, got db={self.db}")
+        self.cluster_nodes()  # raises, naming startup_nodes, on a malformed node
+
+    def get_cluster_options(self) -> dict[str, Any]:
+        """Keyword arguments for redis-py's ``RedisCluster`` (sync or ``redis.asyncio``).
+
+        Everything except ``startup_nodes`` and ``decode_responses``, which the caller passes::
+
+            RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in config.cluster_nodes()],
+                         decode_responses=False, **config.get_cluster_options())
+
+        The toolkit adds ``retry`` (redis-py's own retries off). ``readonly_mode`` becomes
+        ``load_balancing_strategy=ROUND_ROBIN``: reads rotate over each slot's primary and
+        replicas (stale reads possible); writes always go to the primary.
+        """
+        from redis.cluster import LoadBalancingStrategy
+
+        kwargs = self.to_redis_kwargs()
+        for name in ("db", "host", "port", "unix_socket_path", "decode_responses"):
+            kwargs.pop(name, None)
+        kwargs["require_full_coverage"] = not self.skip_full_coverage_check
+        kwargs["load_balancing_strategy"] = (
+            LoadBalancingStrategy.ROUND_ROBIN if self.readonly_mode else None
+        )
+        if self.max_connections_per_node is not None:
+            kwargs["max_connections"] = self.max_connections_per_node
+        return kwargs
 
     def _validate_resilience(self) -> None:
         from .resilience import RetryStrategy

@@ -6,6 +6,8 @@
 - ``server_factory``: function-scoped extra servers for fault tests (stopped, killed, stalled
   freely); each is stopped at the end of its test.
 - ``prefix``: a key prefix unique to the test; keys under it are deleted afterwards.
+- ``@pytest.mark.cluster_too`` (on a test or a module): the ``atoolkit``/``toolkit`` fixture runs
+  the test on the private cluster as well (server, embedded, cluster), from one test source.
 
 The async/sync pairs (``atoolkit`` -> ``toolkit``) live in tests/_async/conftest.py and its
 generated twin tests/_sync/conftest.py.
@@ -76,6 +78,28 @@ def prefix(request: pytest.FixtureRequest) -> str:
     """A key prefix unique to this test: ``<test name>:<random>:``."""
     name = re.sub(r"[^A-Za-z0-9_]+", "_", request.node.name)[:40]
     return f"t:{name}:{uuid.uuid4().hex[:8]}:"
+
+
+#: The backends of the ``atoolkit``/``toolkit`` fixture for tests marked ``cluster_too``.
+CLUSTER_TOO_BACKENDS = ["server", "embedded", "cluster"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "cluster_too: run the atoolkit/toolkit fixture on the private cluster too (one source)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A parametrize *mark* (not a direct call) takes precedence over the fixture's own params.
+    if metafunc.definition.get_closest_marker("cluster_too") is None:
+        return
+    for name in ("atoolkit", "toolkit"):
+        if name in metafunc.fixturenames:
+            mark = pytest.mark.parametrize(name, CLUSTER_TOO_BACKENDS, indirect=True)
+            metafunc.definition.add_marker(mark)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -1,4 +1,5 @@
-"""Every example in examples/ runs, on the private real server and on the embedded backend."""
+"""Every example in examples/ runs, on the private real server and on the embedded backend;
+the examples of examples/cluster/ on the private cluster (REDIS_CLUSTER_URL)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import RedisServer
+from tests.servers import RedisClusterNodes, RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").rglob("*.py"))
+CLUSTER_EXAMPLES = sorted((ROOT / "examples" / "cluster").glob("*.py"))
+EXAMPLES = sorted(set((ROOT / "examples").rglob("*.py")) - set(CLUSTER_EXAMPLES))
 
 
-def run(path: Path, url: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+def run(
+    path: Path, url: str | None, variable: str = "REDIS_URL"
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CLUSTER_URL")}
     if url is not None:
-        env["REDIS_URL"] = url
+        env[variable] = url
     return subprocess.run(
         [sys.executable, str(path)], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT
     )
@@ -39,6 +43,24 @@ def test_example_runs_on_real_server(path: Path, redis_server: RedisServer) -> N
 def test_example_runs_on_embedded_backend(path: Path) -> None:
     result = run(path, None)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize(
+    "path", CLUSTER_EXAMPLES, ids=[p.relative_to(ROOT).as_posix() for p in CLUSTER_EXAMPLES]
+)
+def test_cluster_example_runs_on_the_private_cluster(
+    path: Path, redis_cluster: RedisClusterNodes
+) -> None:
+    url = "redis+cluster://" + ",".join(f"{h}:{p}" for h, p in redis_cluster.startup_nodes)
+    result = run(path, url, "REDIS_CLUSTER_URL")
+    assert result.returncode == 0, result.stderr
+    assert "deleted" in result.stdout and "INCOMPLETE" not in result.stdout
+
+
+def test_there_are_cluster_examples() -> None:
+    names = {p.name for p in CLUSTER_EXAMPLES}
+    assert {"basic_operations.py", "sharding_demo.py"} <= names
 
 
 def test_demo_runs_on_embedded_backend() -> None:
@@ -78,3 +100,18 @@ def test_core_benchmark_smoke(redis_server: RedisServer) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "ratio" in result.stdout
+
+
+@pytest.mark.cluster
+def test_cluster_benchmark_smoke(
+    redis_server: RedisServer, redis_cluster: RedisClusterNodes
+) -> None:
+    """The cluster benchmark script runs on the fixture server and cluster (no timing asserted)."""
+    curl = "redis+cluster://" + ",".join(f"{h}:{p}" for h, p in redis_cluster.startup_nodes)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_cluster.py", "--quick",
+         "--url", redis_server.url, "--cluster-url", curl],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ratio") >= 4

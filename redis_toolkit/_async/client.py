@@ -38,6 +38,7 @@ from ..resilience import RedisMetrics, RetryPolicy
 from ..resilience.commands import OTHER_COMMAND, command_label
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
+from .cluster import AsyncClusterOperations
 from .pool import async_pool_manager
 from .pubsub import AsyncSubscriber, check_names
 from .resilience import (
@@ -129,6 +130,7 @@ class AsyncRedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, AsyncRedisCluster)
+        self._cluster_ops: AsyncClusterOperations | None = None  # `cluster`, created on first use
         if True:  # ASYNC
             # Concurrent tasks' commands share round trips (auto-pipelining).
             coalesce = self.options.auto_pipeline and not self._cluster
@@ -198,9 +200,11 @@ class AsyncRedisToolkit:
         """A toolkit for ``redis://``, ``rediss://``, ``unix://`` or ``memory://name`` URLs.
 
         ``memory://name`` is the embedded backend: an in-process fakeredis server shared by every
-        client of the same name. Other keyword arguments are :class:`RedisConnectionConfig` fields.
-        ``None``, an empty string or a URL without a supported scheme raise
-        :class:`~redis_toolkit.exceptions.ValidationError` (never a silent ``localhost``).
+        client of the same name. ``redis+cluster://h1:p1,h2:p2`` (``rediss+cluster://`` for TLS)
+        is a Redis Cluster reached through those startup nodes. Other keyword arguments are
+        :class:`RedisConnectionConfig` fields. ``None``, an empty string or a URL without a
+        supported scheme raise :class:`~redis_toolkit.exceptions.ValidationError` (never a silent
+        ``localhost``).
         """
         if not isinstance(url, str) or not url.strip():
             raise ValidationError(
@@ -225,7 +229,16 @@ class AsyncRedisToolkit:
         """Whether the toolkit was closed; commands then raise ClientClosedError."""
         return self._closed
 
-    # -- helpers
+    @property
+    def cluster(self) -> AsyncClusterOperations:
+        """Cluster-wide operations (``scan_cluster``, ``mget_cluster``, ``mset_cluster``,
+        ``get_nodes_info``, ``keyslot``, ...) through this toolkit; also on a standalone server,
+        as its one node. See docs/CLUSTER_GUIDE.md."""
+        if self._cluster_ops is None:
+            self._cluster_ops = AsyncClusterOperations(self)
+        return self._cluster_ops
+
+    # -- helpers -----------------------------------------------------------------------------
 
     async def _refuse_closed(self, command: str, *args: Any, **kwargs: Any) -> Any:
         # Stands in for the resilience path once closed: nothing is sent, nothing reconnects.
@@ -480,7 +493,7 @@ class AsyncRedisToolkit:
         result: dict[str, Any] = {}
         decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
-            mget = self._client.mget_nonatomic if self._cluster else self._commands.mget
+            mget = self.cluster._mget_values if self._cluster else self._commands.mget
             values = await self._run("MGET", mget, chunk, key=chunk[0])
             missing = [name for name, data in zip(chunk, values) if data is None]
             if missing and await self._run(

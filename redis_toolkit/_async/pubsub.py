@@ -285,6 +285,10 @@ class AsyncSubscriber:
         while not stop.is_set():
             pubsub = None
             try:
+                if getattr(self._client, "_initialize", False):
+                    # redis-py's async cluster pub/sub needs the slot map the client learns on
+                    # its first command (KeyError otherwise); the sync client has it from the start.
+                    await self._client.initialize()
                 pubsub = self._client.pubsub(ignore_subscribe_messages=False)
                 await self._listen(pubsub, stop)
             except Exception as e:

@@ -38,6 +38,7 @@ from ..resilience import RedisMetrics, RetryPolicy
 from ..resilience.commands import OTHER_COMMAND, command_label
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
+from .cluster import ClusterOperations
 from .pool import pool_manager
 from .pubsub import Subscriber, check_names
 from .resilience import (
@@ -129,6 +130,7 @@ class RedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, RedisCluster)
+        self._cluster_ops: ClusterOperations | None = None  # `cluster`, created on first use
         self._commands = self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
@@ -182,9 +184,11 @@ class RedisToolkit:
         """A toolkit for ``redis://``, ``rediss://``, ``unix://`` or ``memory://name`` URLs.
 
         ``memory://name`` is the embedded backend: an in-process fakeredis server shared by every
-        client of the same name. Other keyword arguments are :class:`RedisConnectionConfig` fields.
-        ``None``, an empty string or a URL without a supported scheme raise
-        :class:`~redis_toolkit.exceptions.ValidationError` (never a silent ``localhost``).
+        client of the same name. ``redis+cluster://h1:p1,h2:p2`` (``rediss+cluster://`` for TLS)
+        is a Redis Cluster reached through those startup nodes. Other keyword arguments are
+        :class:`RedisConnectionConfig` fields. ``None``, an empty string or a URL without a
+        supported scheme raise :class:`~redis_toolkit.exceptions.ValidationError` (never a silent
+        ``localhost``).
         """
         if not isinstance(url, str) or not url.strip():
             raise ValidationError(
@@ -209,7 +213,16 @@ class RedisToolkit:
         """Whether the toolkit was closed; commands then raise ClientClosedError."""
         return self._closed
 
-    # -- helpers
+    @property
+    def cluster(self) -> ClusterOperations:
+        """Cluster-wide operations (``scan_cluster``, ``mget_cluster``, ``mset_cluster``,
+        ``get_nodes_info``, ``keyslot``, ...) through this toolkit; also on a standalone server,
+        as its one node. See docs/CLUSTER_GUIDE.md."""
+        if self._cluster_ops is None:
+            self._cluster_ops = ClusterOperations(self)
+        return self._cluster_ops
+
+    # -- helpers -----------------------------------------------------------------------------
 
     def _refuse_closed(self, command: str, *args: Any, **kwargs: Any) -> Any:
         # Stands in for the resilience path once closed: nothing is sent, nothing reconnects.
@@ -464,7 +477,7 @@ class RedisToolkit:
         result: dict[str, Any] = {}
         decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
-            mget = self._client.mget_nonatomic if self._cluster else self._commands.mget
+            mget = self.cluster._mget_values if self._cluster else self._commands.mget
             values = self._run("MGET", mget, chunk, key=chunk[0])
             missing = [name for name, data in zip(chunk, values) if data is None]
             if missing and self._run(

@@ -20,7 +20,6 @@ import weakref
 from typing import Any
 
 from redis.backoff import NoBackoff
-from redis.cluster import LoadBalancingStrategy
 from redis.exceptions import RedisClusterException, RedisError
 
 from .._compat import (
@@ -48,16 +47,10 @@ def _client_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
 
 
 def _cluster_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
-    kwargs = _client_kwargs(config)
-    for name in ("db", "host", "port", "unix_socket_path"):
-        kwargs.pop(name, None)
-    kwargs["require_full_coverage"] = not config.skip_full_coverage_check
-    # readonly_mode: spread reads over the replicas too (round robin over each slot's nodes).
-    kwargs["load_balancing_strategy"] = (
-        LoadBalancingStrategy.ROUND_ROBIN if config.readonly_mode else None
-    )
-    if config.max_connections_per_node is not None:
-        kwargs["max_connections"] = config.max_connections_per_node
+    kwargs = config.get_cluster_options()
+    kwargs["decode_responses"] = False
+    # No hidden retries inside redis-py: what is safe to retry is decided above it.
+    kwargs["retry"] = Retry(NoBackoff(), 0)
     return kwargs
 
 

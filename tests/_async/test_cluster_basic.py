@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from redis_toolkit import (
-    AsyncRedisToolkit,
-    RedisConnectionConfig,
-    RedisToolkitError,
-    async_pool_manager,
-)
+from redis_toolkit import AsyncRedisToolkit, RedisToolkitError
 from tests.servers import RedisClusterNodes
-
-
-@pytest.fixture
-async def acluster_toolkit(
-    redis_cluster: RedisClusterNodes, prefix: str
-) -> AsyncIterator[AsyncRedisToolkit]:
-    config = RedisConnectionConfig(
-        cluster_mode=True, startup_nodes=redis_cluster.startup_nodes, socket_timeout=5.0
-    )
-    toolkit = AsyncRedisToolkit(config=config)
-    yield toolkit
-    keys = [k async for k in toolkit.client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        await toolkit.client.delete(*keys)
-    await toolkit.aclose()
-    await async_pool_manager.close_all_pools()
 
 
 async def test_values_on_cluster(acluster_toolkit: AsyncRedisToolkit, prefix: str) -> None:

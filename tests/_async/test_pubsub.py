@@ -19,6 +19,8 @@ from redis_toolkit import (
 from redis_toolkit._compat import AsyncEvent, AsyncRuntime
 from tests.servers import RedisServer
 
+pytestmark = pytest.mark.cluster_too
+
 
 class Inbox:
     """Collects (channel, value) pairs; `wait_for(n)` polls with a deadline."""

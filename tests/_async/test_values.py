@@ -17,6 +17,9 @@ from redis_toolkit import (
 )
 from redis_toolkit._compat import AsyncRuntime
 
+# The value and batch tests run on the standalone server, the embedded backend and the cluster.
+pytestmark = pytest.mark.cluster_too
+
 
 async def test_setter_nx_and_xx(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
     key = f"{prefix}k"

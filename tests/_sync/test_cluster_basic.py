@@ -3,33 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from redis_toolkit import (
-    RedisToolkit,
-    RedisConnectionConfig,
-    RedisToolkitError,
-    pool_manager,
-)
+from redis_toolkit import RedisToolkit, RedisToolkitError
 from tests.servers import RedisClusterNodes
-
-
-@pytest.fixture
-def cluster_toolkit(
-    redis_cluster: RedisClusterNodes, prefix: str
-) -> Iterator[RedisToolkit]:
-    config = RedisConnectionConfig(
-        cluster_mode=True, startup_nodes=redis_cluster.startup_nodes, socket_timeout=5.0
-    )
-    toolkit = RedisToolkit(config=config)
-    yield toolkit
-    keys = [k for k in toolkit.client.scan_iter(match=f"{prefix}*", count=1000)]
-    if keys:
-        toolkit.client.delete(*keys)
-    toolkit.close()
-    pool_manager.close_all_pools()
 
 
 def test_values_on_cluster(cluster_toolkit: RedisToolkit, prefix: str) -> None:

@@ -20,6 +20,8 @@ from redis_toolkit import (
 from redis_toolkit._compat import Event, Runtime
 from tests.servers import RedisServer
 
+pytestmark = pytest.mark.cluster_too
+
 
 class Inbox:
     """Collects (channel, value) pairs; `wait_for(n)` polls with a deadline."""

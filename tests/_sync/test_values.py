@@ -18,6 +18,9 @@ from redis_toolkit import (
 )
 from redis_toolkit._compat import Runtime
 
+# The value and batch tests run on the standalone server, the embedded backend and the cluster.
+pytestmark = pytest.mark.cluster_too
+
 
 def test_setter_nx_and_xx(toolkit: RedisToolkit, prefix: str) -> None:
     key = f"{prefix}k"
