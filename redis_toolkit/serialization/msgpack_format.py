@@ -1,0 +1,208 @@
+"""The typed msgpack format (``serializer="msgpack"``): exact types, compact, fast.
+
+``MARKER`` (``b"\\xc1RT\\x01"``) followed by one msgpack object. Types msgpack lacks are
+extension types (ids 1-14, see ``EXT_*`` and :mod:`._ext_types`); tuples, sets, frozensets and
+registered codecs are msgpack arrays whose first element is an empty extension "tag"
+(:mod:`._registry`). 0xC1 is never used by msgpack and never starts valid UTF-8, so the marker
+cannot be confused with 0.4 JSON or with text written by other clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+from msgpack import ExtType
+
+from ..exceptions import SerializationError
+from . import _registry
+from ._common import (
+    _BYTE_BOUND_LIMIT,
+    _CONTAINERS,
+    _INT64_MIN,
+    _REFUSED_PACKABLE,
+    _UINT64_MAX,
+    EXT_BYTEARRAY,
+    MARKER,
+    USER_TYPE_ID_MAX,
+    USER_TYPE_ID_MIN,
+    _container_header_count,
+    _Corrupt,
+    _type_name,
+)
+from ._ext_types import _LEAF_DECODERS, _enc_bigint, _packb_plain
+from ._registry import _ENCODERS, _Codec, _scan, _Tag, _unsupported
+
+
+def _convert(value: Any, bigints: bool) -> Any:
+    """Slow path: a copy where bytearrays (and, if asked, huge ints) are explicit ExtTypes.
+
+    Only called after :func:`_scan` bounded the depth.
+    """
+    t = type(value)
+    if t is bytearray:
+        return ExtType(EXT_BYTEARRAY, bytes(value))
+    if t is list:
+        return [_convert(v, bigints) for v in value]
+    if t is tuple:
+        return tuple(_convert(v, bigints) for v in value)
+    if t is dict:
+        if bigints:
+            return {_convert(k, True): _convert(v, True) for k, v in value.items()}
+        return {k: _convert(v, False) for k, v in value.items()}
+    if bigints:
+        if t is int and not _INT64_MIN <= value <= _UINT64_MAX:
+            return _enc_bigint(value)
+        if t is set or t is frozenset:
+            return t(_convert(v, True) for v in value)
+    return value
+
+
+def _ext_hook_leaves(code: int, data: bytes) -> Any:
+    """ext_hook for payloads without tags (the common case)."""
+    decoder = _LEAF_DECODERS.get(code)
+    if decoder is None:
+        raise _unknown_ext(code)
+    return decoder(data)
+
+
+def _unknown_ext(code: int) -> _Corrupt:
+    if code in _registry._tags_by_code:
+        return _Corrupt(f"misplaced container tag (extension type id {code})")
+    if USER_TYPE_ID_MIN <= code <= USER_TYPE_ID_MAX:
+        return _Corrupt(
+            f"unknown extension type id {code}: register its codec with register_codec() "
+            "before reading"
+        )
+    return _Corrupt(f"unknown extension type id {code}")
+
+
+class MsgpackFormat:
+    """Writer and reader of the msgpack format within one ``max_depth`` (immutable)."""
+
+    __slots__ = ("_max_depth", "_default")
+
+    def __init__(self, max_depth: int) -> None:
+        self._max_depth = max_depth
+        self._default = self._encode_other
+
+    # ---------------------------------------------------------------- writing
+
+    def _encode_other(self, obj: Any) -> Any:
+        """msgpack ``default`` hook: everything msgpack does not pack natively comes here."""
+        t = type(obj)
+        encoder = _ENCODERS.get(t)
+        if encoder is not None:
+            return encoder(obj)
+        codec = _registry._codecs_by_cls.get(t)
+        if codec is not None:
+            return [codec.tag, self._encode_codec(codec, obj)]
+        raise _unsupported(obj, "msgpack")
+
+    def _encode_codec(self, codec: _Codec, obj: Any) -> Any:
+        try:
+            out = codec.encode(obj)
+        except SerializationError:
+            raise
+        except Exception as e:
+            raise SerializationError(
+                f"codec for {_type_name(codec.cls)} (type id {codec.code}) failed to encode: {e!r}",
+                original_data=obj,
+                original_exception=e,
+            ) from e
+        t = type(out)
+        if t is bytearray:
+            return ExtType(EXT_BYTEARRAY, bytes(out))
+        if t in _REFUSED_PACKABLE:
+            raise _unsupported(out, "msgpack")
+        if t in _CONTAINERS and _scan(out, self._max_depth):
+            return _convert(out, False)
+        return out
+
+    def _pack(self, value: Any) -> bytes:
+        return msgpack.packb(  # type: ignore[no-any-return]
+            value, default=self._default, use_bin_type=True, strict_types=True
+        )
+
+    def dumps(self, value: Any) -> bytes:
+        """Encode ``value`` (internal errors: _Refused, _TooDeep, SerializationError)."""
+        t = type(value)
+        if t is bytearray:
+            return MARKER + _packb_plain(ExtType(EXT_BYTEARRAY, bytes(value)))
+        if t in _REFUSED_PACKABLE:
+            raise _unsupported(value, "msgpack")
+        try:
+            body = self._pack(value)
+        except OverflowError:
+            # msgpack builds that raise instead of calling default for huge ints.
+            if t in _CONTAINERS:
+                _scan(value, self._max_depth)
+            body = self._pack(_convert(value, True))
+        if t in _CONTAINERS:
+            n = len(body)
+            if (
+                n > _BYTE_BOUND_LIMIT
+                or 0xC4 in body  # bin headers: a bytearray or memoryview may hide in there
+                or 0xC5 in body
+                or 0xC6 in body
+                or _container_header_count(body) > self._max_depth
+            ) and _scan(value, self._max_depth):
+                body = self._pack(_convert(value, False))
+        return MARKER + body
+
+    # ---------------------------------------------------------------- reading
+
+    def loads(self, buf: bytes | bytearray) -> Any:
+        """Decode a payload that starts with ``MARKER`` (internal errors are wrapped by callers)."""
+        n = len(buf) - len(MARKER)
+        body = memoryview(buf)[len(MARKER) :]
+        max_depth = self._max_depth
+        # unpackb sets max_str/bin/ext/array_len to len(body) and max_map_len to half of it
+        # (documented): a declared length can never reach past the payload, and no container
+        # is preallocated beyond what the bytes could fill. The payload size itself is bounded
+        # by max_decode_size before we get here.
+        if n <= _BYTE_BOUND_LIMIT and 0xC7 not in buf:
+            # No tag can be present (every tag is an empty ext8: c7 00 id): no list hook.
+            value = msgpack.unpackb(
+                body,
+                ext_hook=_ext_hook_leaves,
+                raw=False,
+                strict_map_key=False,
+                timestamp=3,
+            )
+        else:
+            pending = 0
+            tags = _registry._tags_by_code
+
+            def ext_hook(code: int, data: bytes) -> Any:
+                nonlocal pending
+                tag = tags.get(code)
+                if tag is None:
+                    return _ext_hook_leaves(code, data)
+                if data:
+                    raise _Corrupt(f"container tag {code} with a payload")
+                pending += 1
+                return tag
+
+            def list_hook(items: list[Any]) -> Any:
+                nonlocal pending
+                if items and isinstance(items[0], _Tag):
+                    pending -= 1
+                    return items[0].build(items, max_depth)
+                return items
+
+            value = msgpack.unpackb(
+                body,
+                ext_hook=ext_hook,
+                list_hook=list_hook,
+                raw=False,
+                strict_map_key=False,
+                timestamp=3,
+            )
+            if pending:
+                raise _Corrupt("misplaced container tag")
+        if type(value) in _CONTAINERS and (
+            n > _BYTE_BOUND_LIMIT or _container_header_count(buf) > max_depth
+        ):
+            _scan(value, max_depth)
+        return value
