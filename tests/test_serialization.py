@@ -18,7 +18,7 @@ from typing import Any
 import msgpack
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -412,16 +412,14 @@ values = st.recursive(
     max_leaves=12,
 )
 
-PROPERTY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Example counts come from the hypothesis profile (tests/conftest.py: dev or thorough).
 
 
-@PROPERTY
 @given(values)
 def test_property_roundtrip(value: Any) -> None:
     assert_same(value, roundtrip(value))
 
 
-@settings(max_examples=500, deadline=None)
 @given(arrays)
 def test_property_arrays(arr: np.ndarray) -> None:
     back = roundtrip(arr)
@@ -429,7 +427,6 @@ def test_property_arrays(arr: np.ndarray) -> None:
     assert len(serialize_value(arr)) <= arr.nbytes + 64
 
 
-@settings(max_examples=150, deadline=None)
 @given(values)
 def test_property_serializer_loads_reads_both_formats(value: Any) -> None:
     for name in FORMATS:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from redis_toolkit.exceptions import SerializationError
@@ -324,7 +324,6 @@ def _as_04_reads(value: Any) -> Any:
     return value
 
 
-@settings(max_examples=400, deadline=None)
 @given(json_values)
 def test_legacy_writer_matches_04_on_random_values(value: Any) -> None:
     payload = serialize_value(value, format="legacy-json")
