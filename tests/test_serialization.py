@@ -31,9 +31,16 @@ from redis_toolkit.serialization import (
     deserialize_value,
     get_serializer,
     register_codec,
-    serialize_value,
     unregister_codec,
 )
+from redis_toolkit.serialization import serialize_value as _serialize_value
+
+
+# This file tests the typed msgpack format, an explicit choice since the default writer became
+# 0.4's JSON format (tests/test_serialization_legacy.py): its writer is named in every call.
+def serialize_value(value: Any, *, format: str = "msgpack") -> bytes:
+    """The public serialize_value with the msgpack format unless another is named."""
+    return _serialize_value(value, format=format)
 
 # ------------------------------------------------------------------------------------------
 # Deep equality with type identity
@@ -585,7 +592,7 @@ def test_overflow_error_fallback_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(ser.msgpack, "packb", packb)
     value = [2**100, {-(2**80): (2**70,)}, {2**65}, bytearray(b"z")]
-    payload = get_serializer().dumps(value)
+    payload = get_serializer("msgpack").dumps(value)
     monkeypatch.undo()
     assert_same(value, deserialize_value(payload))
 
@@ -927,18 +934,19 @@ def test_concurrent_roundtrips() -> None:
 
 
 def test_formats_and_get_serializer() -> None:
-    assert FORMATS == ("msgpack", "legacy-json")
-    assert get_serializer().name == "msgpack"
-    assert get_serializer("legacy-json").name == "legacy-json"
-    assert get_serializer() is get_serializer("msgpack")
+    assert FORMATS == ("json", "msgpack", "legacy-json")
+    assert get_serializer().name == "json"
+    assert get_serializer("legacy-json").name == "json"  # the 0.5.0 name is an alias
+    assert get_serializer() is get_serializer("json")
+    assert get_serializer("msgpack").name == "msgpack"
     custom = get_serializer("msgpack", max_depth=10, max_decode_size=1000)
     assert (custom.max_depth, custom.max_decode_size) == (10, 1000)
     assert "max_depth=10" in repr(custom)
     with pytest.raises(ValidationError) as err:
         get_serializer("pickle")
-    assert "msgpack" in str(err.value) and "legacy-json" in str(err.value)
+    assert "msgpack" in str(err.value) and "json" in str(err.value)
     with pytest.raises(ValidationError):
-        serialize_value(1, format="json")
+        serialize_value(1, format="pickle")
 
 
 @pytest.mark.parametrize(

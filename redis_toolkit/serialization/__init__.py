@@ -2,13 +2,14 @@
 
 Two formats, chosen when writing; reading detects the format by itself:
 
-``"msgpack"`` (:mod:`.msgpack_format`)
-    ``MARKER`` (``b"\\xc1RT\\x01"``) followed by one msgpack object; exact types (tuples, sets,
-    datetimes, Decimal, numpy arrays as raw buffers, registered codecs).
+``"json"`` (the default; alias ``"legacy-json"``; :mod:`.legacy_json`)
+    The format redis-toolkit 0.4 wrote, byte for byte, so that 0.4 readers keep working while
+    a fleet upgrades. Lossy in the ways 0.4 was; types 0.4 could not store are refused with an
+    error that names the type and points to ``"msgpack"``.
 
-``"legacy-json"`` (:mod:`.legacy_json`)
-    The format redis-toolkit 0.4 wrote, byte for byte, for rolling upgrades where 0.4
-    readers still run. Lossy in the ways 0.4 was; types 0.4 could not store are refused.
+``"msgpack"`` (an explicit choice; :mod:`.msgpack_format`)
+    ``MARKER`` (``b"\\xc1RT\\x01"``) followed by one msgpack object; exact types (tuples, sets,
+    datetimes, Decimal, numpy arrays as raw buffers, registered codecs). Only 0.5 reads it.
 
 Reading follows 0.4's rules for everything without the marker: ``b"__NONE__"`` is None, 0.4
 wrappers are unwrapped, other JSON is parsed, other UTF-8 is returned as str, anything else as
@@ -31,6 +32,7 @@ import msgpack
 from ..exceptions import SerializationError, ValidationError
 from ._common import (
     _MARKER_PREFIX,
+    DEFAULT_FORMAT,
     DEFAULT_MAX_DECODE_SIZE,
     DEFAULT_MAX_DEPTH,
     EXT_BIGINT,
@@ -47,6 +49,7 @@ from ._common import (
     EXT_TIMEDELTA,
     EXT_TUPLE,
     EXT_UUID,
+    FORMAT_ALIASES,
     FORMAT_VERSION,
     FORMATS,
     LEGACY_NONE,
@@ -64,6 +67,7 @@ from .legacy_json import LegacyJsonFormat
 from .msgpack_format import MsgpackFormat
 
 __all__ = [
+    "DEFAULT_FORMAT",
     "DEFAULT_MAX_DECODE_SIZE",
     "DEFAULT_MAX_DEPTH",
     "EXT_BIGINT",
@@ -81,6 +85,7 @@ __all__ = [
     "EXT_TUPLE",
     "EXT_UUID",
     "FORMATS",
+    "FORMAT_ALIASES",
     "FORMAT_VERSION",
     "LEGACY_NONE",
     "MARKER",
@@ -99,8 +104,9 @@ __all__ = [
 class Serializer:
     """Encodes values in one format and decodes values in any format, within limits.
 
-    ``name`` is ``"msgpack"`` (default) or ``"legacy-json"`` (the 0.4 format, for rolling
-    upgrades). ``loads`` of either reads both formats and raw values from other clients.
+    ``name`` is ``"json"`` (default: redis-toolkit 0.4's format, readable by 0.4 and 0.5;
+    ``"legacy-json"`` is an alias) or ``"msgpack"`` (the typed format, read by 0.5 only).
+    ``loads`` of either reads both formats and raw values from other clients.
 
     Limits: ``max_depth`` bounds nesting of containers when writing and reading (1..500);
     ``max_decode_size`` is the largest payload ``loads`` accepts, in bytes. Instances are
@@ -111,7 +117,7 @@ class Serializer:
 
     def __init__(
         self,
-        name: str = "msgpack",
+        name: str = DEFAULT_FORMAT,
         *,
         max_depth: int = DEFAULT_MAX_DEPTH,
         max_decode_size: int = DEFAULT_MAX_DECODE_SIZE,
@@ -128,18 +134,18 @@ class Serializer:
             raise ValidationError(
                 f"max_decode_size must be a positive int (bytes), got {max_decode_size!r}"
             )
-        self._name = name
+        self._name = FORMAT_ALIASES.get(name, name)
         self._max_depth = max_depth
         self._max_decode_size = max_decode_size
         self._msgpack = MsgpackFormat(max_depth)
         self._legacy = LegacyJsonFormat(max_depth, max_decode_size)
         self._writer: MsgpackFormat | LegacyJsonFormat = (
-            self._legacy if name == "legacy-json" else self._msgpack
+            self._legacy if self._name == "json" else self._msgpack
         )
 
     @property
     def name(self) -> str:
-        """The format this serializer writes: ``"msgpack"`` or ``"legacy-json"``."""
+        """The format this serializer writes: ``"json"`` or ``"msgpack"`` (aliases resolved)."""
         return self._name
 
     @property
@@ -266,12 +272,12 @@ _DEFAULT_SERIALIZERS: Final = {name: Serializer(name) for name in FORMATS}
 
 
 def get_serializer(
-    name: str = "msgpack",
+    name: str = DEFAULT_FORMAT,
     *,
     max_depth: int | None = None,
     max_decode_size: int | None = None,
 ) -> Serializer:
-    """Return a :class:`Serializer` writing format ``name`` (``"msgpack"`` or ``"legacy-json"``).
+    """Return a :class:`Serializer` writing format ``name`` (``"json"``, the default, or ``"msgpack"``).
 
     Without limits this returns a shared instance; with ``max_depth`` or ``max_decode_size``
     it builds one with those limits. Raises :class:`ValidationError` for an unknown name
@@ -288,8 +294,8 @@ def get_serializer(
     )
 
 
-def serialize_value(value: Any, *, format: str = "msgpack") -> bytes:
-    """Encode ``value`` for Redis: msgpack by default, ``format="legacy-json"`` for 0.4's format.
+def serialize_value(value: Any, *, format: str = DEFAULT_FORMAT) -> bytes:
+    """Encode ``value`` for Redis: 0.4's JSON format by default, ``format="msgpack"`` for exact types.
 
     Raises :class:`SerializationError` for unsupported types (the message names the type and
     lists what is supported) and :class:`ValidationError` for an unknown format.
@@ -304,4 +310,4 @@ def deserialize_value(data: Any) -> Any:
     as 0.4 did (ints 0 and 1 are no longer turned into bools). Raises
     :class:`SerializationError` for corrupt or oversized payloads.
     """
-    return _DEFAULT_SERIALIZERS["msgpack"].loads(data)
+    return _DEFAULT_SERIALIZERS[DEFAULT_FORMAT].loads(data)

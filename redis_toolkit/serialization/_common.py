@@ -21,8 +21,14 @@ MARKER: Final = b"\xc1RT" + bytes([FORMAT_VERSION])
 _MARKER_PREFIX: Final = b"\xc1RT"
 #: How 0.4 stored None (and how the legacy writer still does).
 LEGACY_NONE: Final = b"__NONE__"
-#: Names accepted by :func:`get_serializer` and ``serialize_value(format=...)``.
-FORMATS: Final = ("msgpack", "legacy-json")
+#: Names accepted by :func:`get_serializer`, ``serialize_value(format=...)`` and
+#: ``RedisOptions(serializer=...)``: ``"json"`` (the default: redis-toolkit 0.4's format),
+#: ``"msgpack"`` (the typed format) and ``"legacy-json"`` (0.5.0's name of ``"json"``).
+FORMATS: Final = ("json", "msgpack", "legacy-json")
+#: The default writer: 0.4's format, which every reader (0.4 and 0.5) understands.
+DEFAULT_FORMAT: Final = "json"
+#: Other spellings of a format name, and the name they stand for.
+FORMAT_ALIASES: Final = {"legacy-json": "json"}
 
 #: Default nesting limit: containers (list, tuple, dict, set, frozenset) inside each other.
 DEFAULT_MAX_DEPTH: Final = 64

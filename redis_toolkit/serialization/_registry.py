@@ -22,7 +22,6 @@ from ..exceptions import SerializationError, ValidationError
 from ._common import (
     _BUILTIN_EXT_NAMES,
     _CONTAINERS,
-    _LEGACY_SUPPORTED_TEXT,
     _REFUSED_PACKABLE,
     _SCALAR_CHARS,
     _SCAN_TYPES,
@@ -266,7 +265,8 @@ def unregister_codec(type_id: int) -> None:
         _tags_by_code = {k: v for k, v in _tags_by_code.items() if k != type_id}
 
 
-def _unsupported(value: Any, fmt: str) -> _Refused:
+def _unsupported(value: Any) -> _Refused:
+    """The msgpack format's refusal of ``value``'s type (message ready for the user)."""
     t = type(value)
     name = _type_name(t)
     base = next((b for b in t.__mro__[1:] if b in _BUILTIN_TYPES and b is not object), None)
@@ -275,14 +275,7 @@ def _unsupported(value: Any, fmt: str) -> _Refused:
         hint = (
             f" {name} is a subclass of {_type_name(base)}; subclasses are refused because "
             f"they would not come back as {name} (convert it first, e.g. "
-            f"{_type_name(base)}(value)"
-            + (")." if fmt == "legacy-json" else ", or register a codec for it).")
-        )
-    if fmt == "legacy-json":
-        return _Refused(
-            f"cannot serialize {name} in the 0.4 'legacy-json' format.{hint} That format "
-            f"holds only {_LEGACY_SUPPORTED_TEXT}. Use the default 'msgpack' format for "
-            "other types."
+            f"{_type_name(base)}(value), or register a codec for it)."
         )
     registered = ", ".join(
         f"{_type_name(c.cls)} (id {i})" for i, c in sorted(_codecs_by_id.items())
@@ -344,4 +337,4 @@ def _scan_child(item: Any, depth: int, max_depth: int) -> bool:
         return _scan_into(item, depth + 1, max_depth)
     if t is bytearray:
         return True
-    raise _unsupported(item, "msgpack")
+    raise _unsupported(item)

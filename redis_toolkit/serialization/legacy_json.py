@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from ._common import (
     _LEGACY_CONTAINERS,
     _LEGACY_DTYPE_RE,
     _LEGACY_KEYS,
+    _LEGACY_SUPPORTED_TEXT,
     _LEGACY_LEAVES,
     LEGACY_NONE,
     _check_dtype,
@@ -33,7 +34,37 @@ from ._common import (
     _TooDeep,
     _type_name,
 )
-from ._registry import _scan, _unsupported
+from ._registry import _ENCODERS, _scan
+
+_SWITCH: Final = (
+    'serializer="msgpack" stores {what} exactly (RedisOptions(serializer="msgpack") or '
+    'serialize_value(value, format="msgpack")); switch to it once every reader runs '
+    "redis-toolkit 0.5 (docs/SERIALIZATION.md)"
+)
+_LEGACY_BASES: Final = (bool, int, float, str, bytes, bytearray, list, tuple, dict, np.ndarray)
+
+
+def _refuse(value: Any) -> _Refused:
+    """The 0.4 format's refusal of ``value``'s type, naming it and the msgpack alternative."""
+    t = type(value)
+    name = _type_name(t)
+    head = (
+        f"cannot serialize {name} with the default serializer \"json\" (redis-toolkit 0.4's "
+        f"format, which 0.4 readers understand; it holds only {_LEGACY_SUPPORTED_TEXT})."
+    )
+    if t in _ENCODERS:
+        return _Refused(f"{head} {_SWITCH.format(what=name)}.")
+    base = next((b for b in _LEGACY_BASES if issubclass(t, b)), None)
+    if base is not None:
+        return _Refused(
+            f"{head} {name} is a subclass of {_type_name(base)}: convert it first "
+            f"({_type_name(base)}(value)) so that it does not come back as another type, or "
+            'use serializer="msgpack" with a codec for it (register_codec).'
+        )
+    return _Refused(
+        f"{head} Convert it to one of those types, or use serializer=\"msgpack\" and teach it "
+        "the type with redis_toolkit.serialization.register_codec(cls, type_id, encode, decode)."
+    )
 
 
 class LegacyJsonFormat:
@@ -72,7 +103,7 @@ class LegacyJsonFormat:
                 "__data__": value.tolist(),
             }
         else:
-            raise _unsupported(value, "legacy-json")
+            raise _refuse(value)
         return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
     def _check(self, obj: Any, depth: int = 1) -> None:
@@ -83,9 +114,10 @@ class LegacyJsonFormat:
             for key in obj:
                 if type(key) not in _LEGACY_KEYS:
                     raise _Refused(
-                        f"cannot serialize a dict key of type {_type_name(type(key))} in the "
-                        "0.4 'legacy-json' format (JSON keys are str, int, float, bool or "
-                        "None); use the default 'msgpack' format"
+                        f"cannot serialize a dict key of type {_type_name(type(key))} with "
+                        'the default serializer "json" (0.4\'s format: JSON keys are str, '
+                        "int, float, bool or None). "
+                        + _SWITCH.format(what=f"{_type_name(type(key))} keys")
                     )
             items: Iterable[Any] = obj.values()
         else:
@@ -98,12 +130,12 @@ class LegacyJsonFormat:
                 self._check(item, depth + 1)
             elif t is np.ndarray:
                 raise _Refused(
-                    "cannot serialize a numpy array nested in a container in the 0.4 "
-                    "'legacy-json' format (0.4 stored arrays only at the top level); use the "
-                    "default 'msgpack' format"
+                    "cannot serialize a numpy.ndarray nested in a container with the default "
+                    'serializer "json" (0.4\'s format stores arrays only at the top level). '
+                    + _SWITCH.format(what="nested arrays (as raw buffers)")
                 )
             else:
-                raise _unsupported(item, "legacy-json")
+                raise _refuse(item)
 
     def loads(self, buf: bytes | bytearray) -> Any:
         """Decode a payload without the msgpack marker by 0.4's rules."""
@@ -223,9 +255,10 @@ def _check_legacy_array_dtype(dt: np.dtype[Any]) -> None:
         _check_dtype(dt, _LEGACY_ARRAY_KINDS_WRITE, "a numpy array")
     except _Refused:
         raise _Refused(
-            f"cannot serialize a numpy array of dtype {dt!s} in the 0.4 'legacy-json' format "
-            "(it holds bool, int, uint, float, str and datetime64[ns]/timedelta64[ns] arrays); "
-            "use the default 'msgpack' format"
+            f"cannot serialize a numpy.ndarray of dtype {dt!s} with the default serializer "
+            '"json" (0.4\'s format holds bool, int, uint, float, str and '
+            "datetime64[ns]/timedelta64[ns] arrays). "
+            + _SWITCH.format(what=f"{dt!s} arrays")
         ) from None
 
 
@@ -235,4 +268,4 @@ def _legacy_json_default(obj: Any) -> Any:
         return {"__type__": "bytes", "__data__": base64.b64encode(obj).decode("ascii")}
     if type(obj) is bytearray:
         return {"__type__": "bytearray", "__data__": base64.b64encode(obj).decode("ascii")}
-    raise _unsupported(obj, "legacy-json")
+    raise _refuse(obj)

@@ -97,7 +97,7 @@ class MsgpackFormat:
         codec = _registry._codecs_by_cls.get(t)
         if codec is not None:
             return [codec.tag, self._encode_codec(codec, obj)]
-        raise _unsupported(obj, "msgpack")
+        raise _unsupported(obj)
 
     def _encode_codec(self, codec: _Codec, obj: Any) -> Any:
         try:
@@ -114,7 +114,7 @@ class MsgpackFormat:
         if t is bytearray:
             return ExtType(EXT_BYTEARRAY, bytes(out))
         if t in _REFUSED_PACKABLE:
-            raise _unsupported(out, "msgpack")
+            raise _unsupported(out)
         if t in _CONTAINERS and _scan(out, self._max_depth):
             return _convert(out, False)
         return out
@@ -130,7 +130,7 @@ class MsgpackFormat:
         if t is bytearray:
             return MARKER + _packb_plain(ExtType(EXT_BYTEARRAY, bytes(value)))
         if t in _REFUSED_PACKABLE:
-            raise _unsupported(value, "msgpack")
+            raise _unsupported(value)
         try:
             body = self._pack(value)
         except OverflowError:
