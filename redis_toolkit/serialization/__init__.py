@@ -277,7 +277,7 @@ def get_serializer(
     max_depth: int | None = None,
     max_decode_size: int | None = None,
 ) -> Serializer:
-    """Return a :class:`Serializer` writing format ``name`` (``"json"``, the default, or ``"msgpack"``).
+    """Return a :class:`Serializer` writing ``name``: ``"json"`` (the default) or ``"msgpack"``.
 
     Without limits this returns a shared instance; with ``max_depth`` or ``max_decode_size``
     it builds one with those limits. Raises :class:`ValidationError` for an unknown name
@@ -295,7 +295,7 @@ def get_serializer(
 
 
 def serialize_value(value: Any, *, format: str = DEFAULT_FORMAT) -> bytes:
-    """Encode ``value`` for Redis: 0.4's JSON format by default, ``format="msgpack"`` for exact types.
+    """Encode ``value`` for Redis: 0.4's JSON format by default, ``format="msgpack"`` for exact.
 
     Raises :class:`SerializationError` for unsupported types (the message names the type and
     lists what is supported) and :class:`ValidationError` for an unknown format.

@@ -86,6 +86,16 @@ _CONTAINER_HEADER_BYTES: Final = bytes([*range(0x80, 0xA0), 0xDC, 0xDD, 0xDE, 0x
 # Up to this size a payload's depth bound is computed from its bytes (about 1 ns a byte);
 # larger payloads are checked by walking the value (cost proportional to its objects).
 _BYTE_BOUND_LIMIT: Final = 4096
+
+# Decoding bounds in memory and time (docs/SERIALIZATION.md, "Decoding bounds").
+#: Containers (lists, maps, tuples, sets) one payload may decode into: one per this many bytes...
+CONTAINER_BYTES: Final = 3
+#: ...plus this many, so small payloads are never refused.
+CONTAINER_ALLOWANCE: Final = 4096
+#: Keys of one map (or items of one set) that may share a hash value with another of them
+#: (duplicates included). Python does not randomize the hash of ints, Decimal, UUID, complex,
+#: tuples or frozensets, so crafted keys could otherwise make building a dict quadratic.
+MAX_HASH_COLLISIONS: Final = 64
 _US: Final = _dt.timedelta(microseconds=1)
 
 # numpy dtype kinds accepted in arrays: bool, ints, floats, complex, datetime64, timedelta64,
@@ -171,7 +181,27 @@ def _check_shape(shape: Any, what: str) -> int:
     return count
 
 
-def _container_header_count(buf: bytes | bytearray | memoryview) -> int:
+def _container_header_count(buf: bytes | bytearray) -> int:
     """Upper bound of the msgpack containers in ``buf`` (data bytes can only raise it)."""
-    data = bytes(buf) if type(buf) is memoryview else buf
-    return len(data) - len(data.translate(None, _CONTAINER_HEADER_BYTES))
+    return len(buf) - len(buf.translate(None, _CONTAINER_HEADER_BYTES))
+
+
+def _container_budget(size: int) -> int:
+    """Most containers a payload of ``size`` bytes may decode into."""
+    return size // CONTAINER_BYTES + CONTAINER_ALLOWANCE
+
+
+def _check_collisions(keys: Any, count: int, what: str) -> None:
+    """Refuse ``count`` keys of which more than MAX_HASH_COLLISIONS share a hash with another.
+
+    Linear: the hashes themselves are ints below 2**64, whose own hashes collide at most a
+    handful of times each, so this set is built in linear time whatever the keys are.
+    """
+    if count > MAX_HASH_COLLISIONS:
+        distinct = len(set(map(hash, keys)))
+        if count - distinct > MAX_HASH_COLLISIONS:
+            raise _Corrupt(
+                f"{what} of {count} items has {count - distinct} whose hash equals another's "
+                f"(more than {MAX_HASH_COLLISIONS}: a hash-flooding payload, refused so that "
+                "decoding stays linear)"
+            )

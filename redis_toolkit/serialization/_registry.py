@@ -31,6 +31,7 @@ from ._common import (
     EXT_TUPLE,
     USER_TYPE_ID_MAX,
     USER_TYPE_ID_MIN,
+    _check_collisions,
     _Corrupt,
     _Refused,
     _TooDeep,
@@ -78,6 +79,7 @@ class _SetTag(_Tag):
     __slots__ = ()
 
     def build(self, items: list[Any], max_depth: int) -> Any:
+        _check_collisions(islice(items, 1, None), len(items) - 1, "set")
         return set(islice(items, 1, None))
 
 
@@ -85,6 +87,7 @@ class _FrozensetTag(_Tag):
     __slots__ = ()
 
     def build(self, items: list[Any], max_depth: int) -> Any:
+        _check_collisions(islice(items, 1, None), len(items) - 1, "frozenset")
         return frozenset(islice(items, 1, None))
 
 

@@ -24,8 +24,8 @@ from ._common import (
     _LEGACY_CONTAINERS,
     _LEGACY_DTYPE_RE,
     _LEGACY_KEYS,
-    _LEGACY_SUPPORTED_TEXT,
     _LEGACY_LEAVES,
+    _LEGACY_SUPPORTED_TEXT,
     LEGACY_NONE,
     _check_dtype,
     _check_shape,
@@ -49,7 +49,7 @@ def _refuse(value: Any) -> _Refused:
     t = type(value)
     name = _type_name(t)
     head = (
-        f"cannot serialize {name} with the default serializer \"json\" (redis-toolkit 0.4's "
+        f'cannot serialize {name} with the default serializer "json" (redis-toolkit 0.4\'s '
         f"format, which 0.4 readers understand; it holds only {_LEGACY_SUPPORTED_TEXT})."
     )
     if t in _ENCODERS:
@@ -62,7 +62,7 @@ def _refuse(value: Any) -> _Refused:
             'use serializer="msgpack" with a codec for it (register_codec).'
         )
     return _Refused(
-        f"{head} Convert it to one of those types, or use serializer=\"msgpack\" and teach it "
+        f'{head} Convert it to one of those types, or use serializer="msgpack" and teach it '
         "the type with redis_toolkit.serialization.register_codec(cls, type_id, encode, decode)."
     )
 
@@ -195,12 +195,20 @@ class LegacyJsonFormat:
             depth += 1
             if depth > self._max_depth:
                 raise _TooDeep(f"nested deeper than max_depth={self._max_depth}")
-            return {k: self._walk(v, depth) for k, v in obj.items()}
+            # In place (json.loads made these objects for us alone): the decoded value never
+            # exists twice, so memory stays what json.loads needed.
+            for k, v in obj.items():
+                if type(v) is dict or type(v) is list:
+                    obj[k] = self._walk(v, depth)
+            return obj
         if t is list:
             depth += 1
             if depth > self._max_depth:
                 raise _TooDeep(f"nested deeper than max_depth={self._max_depth}")
-            return [self._walk(v, depth) for v in obj]
+            for i, v in enumerate(obj):
+                if type(v) is dict or type(v) is list:
+                    obj[i] = self._walk(v, depth)
+            return obj
         return obj
 
     def _array(self, obj: dict[str, Any], size: int) -> np.ndarray[Any, Any]:
@@ -257,8 +265,7 @@ def _check_legacy_array_dtype(dt: np.dtype[Any]) -> None:
         raise _Refused(
             f"cannot serialize a numpy.ndarray of dtype {dt!s} with the default serializer "
             '"json" (0.4\'s format holds bool, int, uint, float, str and '
-            "datetime64[ns]/timedelta64[ns] arrays). "
-            + _SWITCH.format(what=f"{dt!s} arrays")
+            "datetime64[ns]/timedelta64[ns] arrays). " + _SWITCH.format(what=f"{dt!s} arrays")
         ) from None
 
 

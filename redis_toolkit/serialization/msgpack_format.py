@@ -9,7 +9,7 @@ cannot be confused with 0.4 JSON or with text written by other clients.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import msgpack
 from msgpack import ExtType
@@ -22,10 +22,21 @@ from ._common import (
     _INT64_MIN,
     _REFUSED_PACKABLE,
     _UINT64_MAX,
+    CONTAINER_ALLOWANCE,
+    CONTAINER_BYTES,
     EXT_BYTEARRAY,
+    EXT_DATE,
+    EXT_DATETIME,
+    EXT_NDARRAY,
+    EXT_SET,
+    EXT_TIME,
+    EXT_TIMEDELTA,
     MARKER,
+    MAX_HASH_COLLISIONS,
     USER_TYPE_ID_MAX,
     USER_TYPE_ID_MIN,
+    _check_collisions,
+    _container_budget,
     _container_header_count,
     _Corrupt,
     _type_name,
@@ -153,16 +164,21 @@ class MsgpackFormat:
     # ---------------------------------------------------------------- reading
 
     def loads(self, buf: bytes | bytearray) -> Any:
-        """Decode a payload that starts with ``MARKER`` (internal errors are wrapped by callers)."""
+        """Decode a payload that starts with ``MARKER`` (internal errors are wrapped by callers).
+
+        Bounded in memory and time (docs/SERIALIZATION.md, "Decoding bounds"): unpackb caps
+        every declared length at the payload's size (max_map_len at half of it), so nothing is
+        preallocated beyond what the bytes could fill; payloads over 4 KiB may decode into at
+        most one container per CONTAINER_BYTES bytes plus CONTAINER_ALLOWANCE (smaller ones
+        cannot hold more); no set, and no map of a payload with many hashable extensions, may
+        hold more than MAX_HASH_COLLISIONS keys whose hash equals another's.
+        """
         n = len(buf) - len(MARKER)
         body = memoryview(buf)[len(MARKER) :]
         max_depth = self._max_depth
-        # unpackb sets max_str/bin/ext/array_len to len(body) and max_map_len to half of it
-        # (documented): a declared length can never reach past the payload, and no container
-        # is preallocated beyond what the bytes could fill. The payload size itself is bounded
-        # by max_decode_size before we get here.
         if n <= _BYTE_BOUND_LIMIT and 0xC7 not in buf:
-            # No tag can be present (every tag is an empty ext8: c7 00 id): no list hook.
+            # No tag can be present (every tag is an empty ext8: c7 00 id): no list hook. At
+            # most 4096 containers and 1365 extensions: within every bound.
             value = msgpack.unpackb(
                 body,
                 ext_hook=_ext_hook_leaves,
@@ -171,38 +187,112 @@ class MsgpackFormat:
                 timestamp=3,
             )
         else:
-            pending = 0
-            tags = _registry._tags_by_code
-
-            def ext_hook(code: int, data: bytes) -> Any:
-                nonlocal pending
-                tag = tags.get(code)
-                if tag is None:
-                    return _ext_hook_leaves(code, data)
-                if data:
-                    raise _Corrupt(f"container tag {code} with a payload")
-                pending += 1
-                return tag
-
-            def list_hook(items: list[Any]) -> Any:
-                nonlocal pending
-                if items and isinstance(items[0], _Tag):
-                    pending -= 1
-                    return items[0].build(items, max_depth)
-                return items
-
-            value = msgpack.unpackb(
-                body,
-                ext_hook=ext_hook,
-                list_hook=list_hook,
-                raw=False,
-                strict_map_key=False,
-                timestamp=3,
-            )
-            if pending:
-                raise _Corrupt("misplaced container tag")
+            try:
+                value = self._decode(body, _container_budget(n), check_keys=False)
+            except _Recheck:
+                # Many extensions with hashes an attacker can choose: decode again, building
+                # every map from its pairs after a collision check.
+                value = self._decode(body, _container_budget(n), check_keys=True)
         if type(value) in _CONTAINERS and (
             n > _BYTE_BOUND_LIMIT or _container_header_count(buf) > max_depth
         ):
             _scan(value, max_depth)
         return value
+
+    def _decode(self, body: memoryview, budget: int, *, check_keys: bool) -> Any:
+        """unpackb with hooks that build tags, count containers and (if asked) check map keys.
+
+        Without ``check_keys``, raises ``_Recheck`` once the payload has decoded more than
+        ``_KEY_EXT_LIMIT`` extensions whose hash is not randomized (the only values that could
+        collide as map keys in numbers); with fewer, a map's worst case costs milliseconds.
+        """
+        max_depth = self._max_depth
+        pending = 0
+        containers = 0
+        key_exts = 0
+        tags = _registry._tags_by_code
+
+        def over_budget() -> _Corrupt:
+            return _Corrupt(
+                f"payload of {len(body)} bytes decodes into more than {budget} containers "
+                f"(the bound is one per {CONTAINER_BYTES} bytes plus {CONTAINER_ALLOWANCE}: an "
+                "empty-container flood)"
+            )
+
+        def ext_hook(code: int, data: bytes) -> Any:
+            nonlocal pending, key_exts
+            if code not in _RANDOM_HASH_EXTS:
+                key_exts += 1
+                if key_exts > _KEY_EXT_LIMIT and not check_keys:
+                    raise _Recheck
+            tag = tags.get(code)
+            if tag is None:
+                return _ext_hook_leaves(code, data)
+            if data:
+                raise _Corrupt(f"container tag {code} with a payload")
+            pending += 1
+            return tag
+
+        def list_hook(items: list[Any]) -> Any:
+            nonlocal pending, containers
+            containers += 1
+            if containers > budget:
+                raise over_budget()
+            if items and isinstance(items[0], _Tag):
+                pending -= 1
+                return items[0].build(items, max_depth)
+            return items
+
+        def object_hook(obj: dict[Any, Any]) -> dict[Any, Any]:
+            nonlocal containers
+            containers += 1
+            if containers > budget:
+                raise over_budget()
+            return obj
+
+        def pairs_hook(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+            nonlocal containers
+            containers += 1
+            if containers > budget:
+                raise over_budget()
+            if len(pairs) > MAX_HASH_COLLISIONS:
+                _check_collisions([k for k, _ in pairs], len(pairs), "map")
+            return dict(pairs)
+
+        if check_keys:
+            value = msgpack.unpackb(
+                body,
+                ext_hook=ext_hook,
+                list_hook=list_hook,
+                object_pairs_hook=pairs_hook,
+                raw=False,
+                strict_map_key=False,
+                timestamp=3,
+            )
+        else:
+            value = msgpack.unpackb(
+                body,
+                ext_hook=ext_hook,
+                list_hook=list_hook,
+                object_hook=object_hook,
+                raw=False,
+                strict_map_key=False,
+                timestamp=3,
+            )
+        if pending:
+            raise _Corrupt("misplaced container tag")
+        return value
+
+
+class _Recheck(Exception):
+    """Internal: decode again with every map's keys checked for hash collisions."""
+
+
+# Extensions whose decoded values hash with Python's randomized string hash (datetime, date,
+# time, timedelta), are unhashable (bytearray, ndarray) or cannot be map keys (set): however
+# many a payload holds, they cannot collide as map keys. Every other extension (big ints,
+# Decimal, UUID, complex, numpy scalars, tuples, frozensets, codecs) counts toward the limit.
+_RANDOM_HASH_EXTS: Final = frozenset(
+    {EXT_BYTEARRAY, EXT_DATETIME, EXT_DATE, EXT_TIME, EXT_TIMEDELTA, EXT_NDARRAY, EXT_SET, -1}
+)
+_KEY_EXT_LIMIT: Final = 1024
