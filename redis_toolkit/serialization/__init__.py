@@ -25,9 +25,15 @@ and the codec registry live in the private modules beside it.
 
 from __future__ import annotations
 
+# Callable, Iterable, islice, ExtType and Timestamp: names the single-module serialization.py
+# exposed as a side effect of its imports, kept so that every name importable from
+# redis_toolkit.serialization before the split still is.
+from collections.abc import Callable, Iterable  # noqa: F401
+from itertools import islice  # noqa: F401
 from typing import Any, Final
 
 import msgpack
+from msgpack import ExtType, Timestamp  # noqa: F401
 
 from ..exceptions import SerializationError, ValidationError
 from ._common import (
