@@ -210,3 +210,34 @@ def test_huge_declared_lengths_fail_within_budget(header: bytes) -> None:
     payload = MARKER + header + b"\xc0" * MIB
     result = within_budget(payload)
     assert isinstance(result, SerializationError)
+
+
+# ------------------------------------------------------------------------------------------
+# Depth: exactly max_depth beside a sibling container is accepted, one more is not
+# ------------------------------------------------------------------------------------------
+
+
+def nested(depth: int) -> list[Any]:
+    """``depth`` lists inside each other; the outermost also holds a sibling container."""
+    value: list[Any] = [1]
+    for _ in range(depth - 2):
+        value = [value]
+    return [value, {"sibling": [2, 3]}]
+
+
+@pytest.mark.parametrize("fmt", ["json", "msgpack"])
+@pytest.mark.parametrize("max_depth", [3, 64])
+def test_value_exactly_max_depth_deep_beside_a_sibling_is_accepted(
+    fmt: str, max_depth: int
+) -> None:
+    from redis_toolkit.serialization import get_serializer
+
+    serializer = get_serializer(fmt, max_depth=max_depth)
+    value = nested(max_depth)
+    assert serializer.loads(serializer.dumps(value)) == value
+    too_deep = [nested(max_depth)]
+    with pytest.raises(SerializationError, match="max_depth"):
+        serializer.dumps(too_deep)
+    other = get_serializer(fmt, max_depth=max_depth + 1).dumps(too_deep)
+    with pytest.raises(SerializationError, match="max_depth"):
+        serializer.loads(other)
