@@ -17,17 +17,34 @@ from decimal import Decimal
 
 import numpy as np
 
-from . import AsyncRedisToolkit, RedisToolkit, __version__
+from . import AsyncRedisToolkit, RedisOptions, RedisToolkit, SerializationError, __version__
 
 
 def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def demo_sync(url: str, prefix: str) -> None:
-    """The sync API: typed values in, the same types out."""
-    _say("\n== RedisToolkit (sync) ==")
+#: The typed format is an explicit choice: only redis-toolkit 0.5 reads it.
+MSGPACK = RedisOptions(serializer="msgpack")
+
+
+def demo_default_format(url: str, prefix: str) -> None:
+    """The default writer: redis-toolkit 0.4's JSON format, so 0.4 readers keep working."""
+    _say('\n== default serializer "json" (0.4\'s wire format, byte for byte) ==')
     with RedisToolkit.from_url(url) as toolkit:
+        toolkit.setter(f"{prefix}plain", {"name": "Ada", "scores": [9.5, 8.0]})
+        _say(f"stored bytes    -> {toolkit.client.get(f'{prefix}plain')!r}")
+        try:
+            toolkit.setter(f"{prefix}when", datetime(2024, 5, 1, tzinfo=timezone.utc))
+        except SerializationError as e:
+            _say(f"datetime        -> refused: ...{str(e).split(').', 1)[-1][:90].strip()}...")
+        toolkit.deleter(f"{prefix}plain")
+
+
+def demo_sync(url: str, prefix: str) -> None:
+    """The sync API with serializer="msgpack": typed values in, the same types out."""
+    _say('\n== RedisToolkit (sync), serializer="msgpack" (exact types; readers run 0.5) ==')
+    with RedisToolkit.from_url(url, options=MSGPACK) as toolkit:
         profile = {
             "name": "Ada",
             "visits": 1,
@@ -83,9 +100,9 @@ def demo_sync(url: str, prefix: str) -> None:
 
 
 async def demo_async(url: str, prefix: str) -> None:
-    """The async API: the same calls, awaited."""
-    _say("\n== AsyncRedisToolkit (async) ==")
-    async with AsyncRedisToolkit.from_url(url) as toolkit:
+    """The async API: the same calls, awaited (serializer="msgpack" for the set)."""
+    _say('\n== AsyncRedisToolkit (async), serializer="msgpack" ==')
+    async with AsyncRedisToolkit.from_url(url, options=MSGPACK) as toolkit:
         await toolkit.setter(f"{prefix}counter", {"hits": 0, "tags": {"a", "b"}})
         back = await toolkit.getter(f"{prefix}counter")
         _say(f"await setter/getter -> {back}")
@@ -114,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         prefix = f"demo:{uuid.uuid4().hex[:6]}:"
         where = "embedded in-process fakeredis" if args.url.startswith("memory://") else args.url
         _say(f"redis_toolkit {__version__} demo on {where} (keys under {prefix!r})")
+        demo_default_format(args.url, prefix)
         demo_sync(args.url, prefix)
         asyncio.run(demo_async(args.url, prefix))
         _say("\ndone.")

@@ -547,9 +547,12 @@ class RedisOptions:
     in all, so ``max_retries = retry_attempts - 1``), ``retry_delay`` (first wait) and
     ``retry_backoff`` (exponential factor). Setting any of the three retry fields selects 0.4's
     schedule: waits of ``retry_delay * retry_backoff**n`` with no jitter, unset ones taken from
-    the config (``retry_backoff``: 2.0). New in 0.5: ``serializer`` — ``"msgpack"`` (default, exact
-    types) or ``"legacy-json"`` (writes the 0.4 format byte for byte while a fleet migrates;
-    reading accepts both formats either way), ``max_batch_size`` (total bytes of one batch;
+    the config (``retry_backoff``: 2.0). New in 0.5: ``serializer`` — ``"json"`` (default:
+    writes redis-toolkit 0.4's format byte for byte, so 0.4 readers keep working; types 0.4
+    could not store are refused with an error naming them; ``"legacy-json"`` is an alias) or
+    ``"msgpack"`` (exact tuples, sets, datetimes, Decimal, numpy as raw buffers; only 0.5 reads
+    it: choose it once every reader is upgraded, see docs/SERIALIZATION.md); reading accepts
+    both formats either way. ``max_batch_size`` (total bytes of one batch;
     ``None``: ``max_value_size * 10``, as 0.4) and
     ``auto_pipeline`` (async API: commands that concurrent tasks issue while others are in flight
     share one pipelined round trip; no effect in the sync API).
@@ -575,7 +578,7 @@ class RedisOptions:
     subscription_auto_cleanup: bool = True
     subscription_max_expired: int = 100
     # new in 0.5
-    serializer: str = "msgpack"
+    serializer: str = "json"
     max_batch_size: int | None = None
     auto_pipeline: bool = True
 

@@ -9,21 +9,37 @@
 - ``@pytest.mark.cluster_too`` (on a test or a module): the ``atoolkit``/``toolkit`` fixture runs
   the test on the private cluster as well (server, embedded, cluster), from one test source.
 
+Property tests (hypothesis) run under the profile named by ``HYPOTHESIS_PROFILE``: ``dev``
+(the default, ``make test``: 100 examples a test) or ``thorough`` (1,000 examples a test, what
+the serialization property tests ran before they got a budget:
+``HYPOTHESIS_PROFILE=thorough .venv/bin/python -m pytest tests/test_serialization*.py``). Failing
+examples are kept in ``.hypothesis/`` and replayed first on the next run under either profile.
+
 The async/sync pairs (``atoolkit`` -> ``toolkit``) live in tests/_async/conftest.py and its
 generated twin tests/_sync/conftest.py.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.servers import RedisClusterNodes, RedisServer, redis_binaries_present
 from tests.tls import certs, mutual_tls_server, tls_server  # noqa: F401 - fixtures for every test
+
+settings.register_profile(
+    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 _cluster_startup: list[float] = []
 

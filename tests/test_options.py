@@ -47,7 +47,7 @@ def test_every_0_4_option_field_and_default_is_kept() -> None:
     options = RedisOptions()
     for name, default in V04_OPTION_FIELDS.items():
         assert getattr(options, name) == default, name
-    assert DEFAULT_OPTIONS.serializer == "msgpack"
+    assert DEFAULT_OPTIONS.serializer == "json"  # 0.4's wire format, byte for byte
 
 
 def test_password_never_in_repr() -> None:

@@ -11,12 +11,16 @@ import os
 
 import numpy as np
 
+from redis_toolkit import RedisOptions
 from redis_toolkit.asyncio import RedisToolkit  # the async class under its plain name
 
 
 async def main() -> None:
     url = os.environ.get("REDIS_URL", "memory://examples")
-    async with RedisToolkit.from_url(url) as toolkit:
+    # serializer="msgpack": exact sets and numpy arrays as raw buffers (readers must run 0.5;
+    # the default "json" writes redis-toolkit 0.4's format).
+    options = RedisOptions(serializer="msgpack")
+    async with RedisToolkit.from_url(url, options=options) as toolkit:
         await toolkit.setter("example:async:profile", {"name": "Grace", "langs": {"COBOL"}})
         print("profile:", await toolkit.getter("example:async:profile"))
 

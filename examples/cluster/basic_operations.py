@@ -32,7 +32,7 @@ def main() -> None:
     config.validate_cluster_config()
     with RedisToolkit(config=config, options=RedisOptions(is_logger_info=False)) as toolkit:
         # Values and batches: exactly as on one server.
-        toolkit.setter("example:cluster:user:1", {"name": "Ada", "langs": {"python"}}, ttl=300)
+        toolkit.setter("example:cluster:user:1", {"name": "Ada", "langs": ["python"]}, ttl=300)
         print("user 1:", toolkit.getter("example:cluster:user:1"))
         items = {f"example:cluster:item:{i}": {"i": i} for i in range(100)}
         toolkit.batch_set(items)  # split per slot and node behind the scenes

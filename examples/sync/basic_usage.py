@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from redis_toolkit import RedisToolkit
+from redis_toolkit import RedisOptions, RedisToolkit
 
 
 def main() -> None:
     url = os.environ.get("REDIS_URL", "memory://examples")
-    with RedisToolkit.from_url(url) as toolkit:
+    # serializer="msgpack" stores exact types (tuples, datetimes, sets, Decimal, numpy). Only
+    # redis-toolkit 0.5 reads it: the default, "json", writes 0.4's format for mixed fleets.
+    with RedisToolkit.from_url(url, options=RedisOptions(serializer="msgpack")) as toolkit:
         # Values come back with the type they had.
         toolkit.setter(
             "example:user",
@@ -38,6 +40,11 @@ def main() -> None:
         items = toolkit.batch_get([f"example:item:{i}" for i in range(6)])
         print("batch:", items)
         assert items["example:item:5"] is None
+
+        # One call in 0.4's format (what a 0.4 reader of this key needs): per-call options.
+        toolkit.setter("example:for-04", {"n": 1}, options=RedisOptions(serializer="json"))
+        print("0.4 format:", toolkit.client.get("example:for-04"))
+        toolkit.deleter("example:for-04")
 
         deleted = toolkit.batch_delete(
             ["example:user", "example:nothing", "example:session", *items]

@@ -81,8 +81,8 @@ class AsyncRedisToolkit:
     Constructor as in redis-toolkit 0.4: pass an existing redis-py client as ``redis`` *or* a
     :class:`RedisConnectionConfig` as ``config`` (neither: ``localhost:6379``), and optionally
     :class:`RedisOptions`. Use it as a context manager (entering pings the server, leaving
-    closes) or call :meth:`aclose` when done. Values are stored with the toolkit serializer, so
-    what you read back has the type you wrote.
+    closes) or call :meth:`aclose` when done. Values are stored in 0.4's format by default
+    (``RedisOptions.serializer="json"``); ``serializer="msgpack"`` keeps every type exactly.
     """
 
     def __init__(
@@ -531,7 +531,7 @@ class AsyncRedisToolkit:
     # -- pub/sub -----------------------------------------------------------------------------
 
     async def publisher(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
-        """Publish ``data`` (any supported value, sent with its type) on ``channel``.
+        """Publish ``data`` (any value the options' serializer supports) on ``channel``.
 
         Returns how many subscribers received it. Pub/sub is at-most-once: a subscriber that is
         disconnected at that moment never sees the message.

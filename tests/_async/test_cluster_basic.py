@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from redis_toolkit import AsyncRedisToolkit, RedisToolkitError
+from redis_toolkit import AsyncRedisToolkit, RedisOptions, RedisToolkitError
 from tests.servers import RedisClusterNodes
 
 
 async def test_values_on_cluster(acluster_toolkit: AsyncRedisToolkit, prefix: str) -> None:
-    await acluster_toolkit.setter(f"{prefix}a", {"x": (1, 2)}, ttl=60)
+    msgpack = RedisOptions(serializer="msgpack")  # the tuple comes back exact
+    await acluster_toolkit.setter(f"{prefix}a", {"x": (1, 2)}, ttl=60, options=msgpack)
     assert await acluster_toolkit.getter(f"{prefix}a") == {"x": (1, 2)}
     left = await acluster_toolkit.get_ttl(f"{prefix}a")
     assert left is not None and left > 58

@@ -83,10 +83,11 @@ async def test_mget_and_mset_cluster_keep_types_order_and_ttl(
     acluster_toolkit: AsyncRedisToolkit, prefix: str
 ) -> None:
     ops = acluster_toolkit.cluster
+    msgpack = RedisOptions(serializer="msgpack")  # the tuples come back exact
     mapping = {f"{prefix}{i}": {"i": i, "t": (i, "x")} for i in range(1200)}
     mapping[f"{prefix}array"] = np.arange(6, dtype=np.int32)
     mapping[f"{prefix}none"] = None
-    assert await ops.mset_cluster(mapping, ttl=60) is None
+    assert await ops.mset_cluster(mapping, ttl=60, options=msgpack) is None
     names = [f"{prefix}missing", *reversed(list(mapping))]
     got = await ops.mget_cluster(names)
     assert list(got) == names

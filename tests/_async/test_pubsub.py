@@ -68,8 +68,9 @@ async def test_typed_payloads_round_trip(atoolkit: AsyncRedisToolkit, prefix: st
         np.arange(6, dtype=np.int16).reshape(2, 3),
         {1, 2, 3},
     ]
+    msgpack = RedisOptions(serializer="msgpack")  # exact tuples, sets and arrays
     for payload in payloads:
-        assert await atoolkit.publisher(channel, payload) == 1
+        assert await atoolkit.publisher(channel, payload, options=msgpack) == 1
     await inbox.wait_for(len(payloads))
     got = inbox.values()
     assert got[0] == payloads[0] and type(got[0]["tags"]) is tuple

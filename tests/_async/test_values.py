@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -16,6 +16,7 @@ from redis_toolkit import (
     async_pool_manager,
 )
 from redis_toolkit._compat import AsyncRuntime
+from tests.servers import RedisServer
 
 # The value and batch tests run on the standalone server, the embedded backend and the cluster.
 pytestmark = pytest.mark.cluster_too
@@ -82,6 +83,9 @@ async def test_bad_ttl_is_refused_before_writing(
     assert await atoolkit.exists(f"{prefix}bad") is False
 
 
+MSGPACK = RedisOptions(serializer="msgpack")
+
+
 async def test_typed_values_round_trip(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
     values = {
         "int": 0,
@@ -93,7 +97,7 @@ async def test_typed_values_round_trip(atoolkit: AsyncRedisToolkit, prefix: str)
         "array": np.arange(12, dtype=np.float32).reshape(3, 4),
     }
     for name, value in values.items():
-        await atoolkit.setter(f"{prefix}{name}", value)
+        await atoolkit.setter(f"{prefix}{name}", value, options=MSGPACK)
     got = await atoolkit.batch_get([f"{prefix}{name}" for name in values])
     for name, value in values.items():
         back = got[f"{prefix}{name}"]
@@ -102,6 +106,37 @@ async def test_typed_values_round_trip(atoolkit: AsyncRedisToolkit, prefix: str)
             assert back.dtype == value.dtype and np.array_equal(back, value)
         else:
             assert back == value
+
+
+async def test_default_writer_is_0_4_json_and_msgpack_is_a_choice(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    value = {"a": [1, 2.5, "x", None], "b": (1, 2)}
+    await atoolkit.setter(f"{prefix}default", value)
+    raw = await atoolkit.client.get(f"{prefix}default")
+    assert raw == b'{"__type__": "dict", "__data__": {"a": [1, 2.5, "x", null], "b": [1, 2]}}'
+    assert await atoolkit.getter(f"{prefix}default") == {"a": [1, 2.5, "x", None], "b": [1, 2]}
+    await atoolkit.batch_set({f"{prefix}batch": 7})
+    assert await atoolkit.client.get(f"{prefix}batch") == b'{"__type__": "int", "__data__": 7}'
+    with pytest.raises(SerializationError, match='serializer="msgpack" stores datetime') as err:
+        await atoolkit.setter(f"{prefix}when", datetime(2024, 5, 1, 12, 0))
+    assert f"{prefix}when" in str(err.value)
+    assert await atoolkit.exists(f"{prefix}when") is False
+    await atoolkit.setter(f"{prefix}when", datetime(2024, 5, 1, 12, 0), options=MSGPACK)
+    assert (await atoolkit.client.get(f"{prefix}when")).startswith(b"\xc1RT\x01")
+    assert await atoolkit.getter(f"{prefix}when") == datetime(2024, 5, 1, 12, 0)
+
+
+async def test_msgpack_chosen_per_toolkit(redis_server: RedisServer, prefix: str) -> None:
+    options = RedisOptions(serializer="msgpack")
+    async with AsyncRedisToolkit.from_url(redis_server.url, options=options) as toolkit:
+        await toolkit.setter(f"{prefix}set", {1, 2})
+        assert (await toolkit.client.get(f"{prefix}set")).startswith(b"\xc1RT\x01")
+        assert await toolkit.getter(f"{prefix}set") == {1, 2}
+        legacy = RedisOptions(serializer="legacy-json")  # 0.5.0's name of "json"
+        await toolkit.setter(f"{prefix}old", 1, options=legacy)
+        assert await toolkit.client.get(f"{prefix}old") == b'{"__type__": "int", "__data__": 1}'
+        await toolkit.batch_delete([f"{prefix}set", f"{prefix}old"])
 
 
 async def test_value_over_max_size_is_refused(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
@@ -121,7 +156,7 @@ async def test_unsupported_value_names_key_and_writes_nothing(
 
 async def test_undecodable_value_names_its_key(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
     key = f"{prefix}corrupt"
-    good = await atoolkit.setter(key, {"a": 1})
+    good = await atoolkit.setter(key, {"a": 1}, options=MSGPACK)
     assert good
     raw = await atoolkit.client.get(key)
     await atoolkit.client.set(key, raw[:-2])  # truncated payload behind a valid marker
@@ -143,7 +178,7 @@ async def test_raw_values_from_other_clients_read_as_0_4_did(
 
 async def test_batch_set_get_delete(atoolkit: AsyncRedisToolkit, prefix: str) -> None:
     mapping = {f"{prefix}{i}": {"i": i, "t": (i,)} for i in range(2500)}
-    assert await atoolkit.batch_set(mapping) is None
+    assert await atoolkit.batch_set(mapping, options=MSGPACK) is None
     names = [f"{prefix}missing", *reversed(list(mapping))]
     got = await atoolkit.batch_get(names)
     assert list(got) == names

@@ -84,10 +84,11 @@ def test_mget_and_mset_cluster_keep_types_order_and_ttl(
     cluster_toolkit: RedisToolkit, prefix: str
 ) -> None:
     ops = cluster_toolkit.cluster
+    msgpack = RedisOptions(serializer="msgpack")  # the tuples come back exact
     mapping = {f"{prefix}{i}": {"i": i, "t": (i, "x")} for i in range(1200)}
     mapping[f"{prefix}array"] = np.arange(6, dtype=np.int32)
     mapping[f"{prefix}none"] = None
-    assert ops.mset_cluster(mapping, ttl=60) is None
+    assert ops.mset_cluster(mapping, ttl=60, options=msgpack) is None
     names = [f"{prefix}missing", *reversed(list(mapping))]
     got = ops.mget_cluster(names)
     assert list(got) == names

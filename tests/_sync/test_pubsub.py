@@ -69,8 +69,9 @@ def test_typed_payloads_round_trip(toolkit: RedisToolkit, prefix: str) -> None:
         np.arange(6, dtype=np.int16).reshape(2, 3),
         {1, 2, 3},
     ]
+    msgpack = RedisOptions(serializer="msgpack")  # exact tuples, sets and arrays
     for payload in payloads:
-        assert toolkit.publisher(channel, payload) == 1
+        assert toolkit.publisher(channel, payload, options=msgpack) == 1
     inbox.wait_for(len(payloads))
     got = inbox.values()
     assert got[0] == payloads[0] and type(got[0]["tags"]) is tuple

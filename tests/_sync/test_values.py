@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -17,6 +17,7 @@ from redis_toolkit import (
     pool_manager,
 )
 from redis_toolkit._compat import Runtime
+from tests.servers import RedisServer
 
 # The value and batch tests run on the standalone server, the embedded backend and the cluster.
 pytestmark = pytest.mark.cluster_too
@@ -83,6 +84,9 @@ def test_bad_ttl_is_refused_before_writing(
     assert toolkit.exists(f"{prefix}bad") is False
 
 
+MSGPACK = RedisOptions(serializer="msgpack")
+
+
 def test_typed_values_round_trip(toolkit: RedisToolkit, prefix: str) -> None:
     values = {
         "int": 0,
@@ -94,7 +98,7 @@ def test_typed_values_round_trip(toolkit: RedisToolkit, prefix: str) -> None:
         "array": np.arange(12, dtype=np.float32).reshape(3, 4),
     }
     for name, value in values.items():
-        toolkit.setter(f"{prefix}{name}", value)
+        toolkit.setter(f"{prefix}{name}", value, options=MSGPACK)
     got = toolkit.batch_get([f"{prefix}{name}" for name in values])
     for name, value in values.items():
         back = got[f"{prefix}{name}"]
@@ -103,6 +107,37 @@ def test_typed_values_round_trip(toolkit: RedisToolkit, prefix: str) -> None:
             assert back.dtype == value.dtype and np.array_equal(back, value)
         else:
             assert back == value
+
+
+def test_default_writer_is_0_4_json_and_msgpack_is_a_choice(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    value = {"a": [1, 2.5, "x", None], "b": (1, 2)}
+    toolkit.setter(f"{prefix}default", value)
+    raw = toolkit.client.get(f"{prefix}default")
+    assert raw == b'{"__type__": "dict", "__data__": {"a": [1, 2.5, "x", null], "b": [1, 2]}}'
+    assert toolkit.getter(f"{prefix}default") == {"a": [1, 2.5, "x", None], "b": [1, 2]}
+    toolkit.batch_set({f"{prefix}batch": 7})
+    assert toolkit.client.get(f"{prefix}batch") == b'{"__type__": "int", "__data__": 7}'
+    with pytest.raises(SerializationError, match='serializer="msgpack" stores datetime') as err:
+        toolkit.setter(f"{prefix}when", datetime(2024, 5, 1, 12, 0))
+    assert f"{prefix}when" in str(err.value)
+    assert toolkit.exists(f"{prefix}when") is False
+    toolkit.setter(f"{prefix}when", datetime(2024, 5, 1, 12, 0), options=MSGPACK)
+    assert (toolkit.client.get(f"{prefix}when")).startswith(b"\xc1RT\x01")
+    assert toolkit.getter(f"{prefix}when") == datetime(2024, 5, 1, 12, 0)
+
+
+def test_msgpack_chosen_per_toolkit(redis_server: RedisServer, prefix: str) -> None:
+    options = RedisOptions(serializer="msgpack")
+    with RedisToolkit.from_url(redis_server.url, options=options) as toolkit:
+        toolkit.setter(f"{prefix}set", {1, 2})
+        assert (toolkit.client.get(f"{prefix}set")).startswith(b"\xc1RT\x01")
+        assert toolkit.getter(f"{prefix}set") == {1, 2}
+        legacy = RedisOptions(serializer="legacy-json")  # 0.5.0's name of "json"
+        toolkit.setter(f"{prefix}old", 1, options=legacy)
+        assert toolkit.client.get(f"{prefix}old") == b'{"__type__": "int", "__data__": 1}'
+        toolkit.batch_delete([f"{prefix}set", f"{prefix}old"])
 
 
 def test_value_over_max_size_is_refused(toolkit: RedisToolkit, prefix: str) -> None:
@@ -122,7 +157,7 @@ def test_unsupported_value_names_key_and_writes_nothing(
 
 def test_undecodable_value_names_its_key(toolkit: RedisToolkit, prefix: str) -> None:
     key = f"{prefix}corrupt"
-    good = toolkit.setter(key, {"a": 1})
+    good = toolkit.setter(key, {"a": 1}, options=MSGPACK)
     assert good
     raw = toolkit.client.get(key)
     toolkit.client.set(key, raw[:-2])  # truncated payload behind a valid marker
@@ -144,7 +179,7 @@ def test_raw_values_from_other_clients_read_as_0_4_did(
 
 def test_batch_set_get_delete(toolkit: RedisToolkit, prefix: str) -> None:
     mapping = {f"{prefix}{i}": {"i": i, "t": (i,)} for i in range(2500)}
-    assert toolkit.batch_set(mapping) is None
+    assert toolkit.batch_set(mapping, options=MSGPACK) is None
     names = [f"{prefix}missing", *reversed(list(mapping))]
     got = toolkit.batch_get(names)
     assert list(got) == names
