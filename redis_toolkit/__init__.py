@@ -16,17 +16,31 @@ from ._async import (
     AsyncCircuitBreaker,
     AsyncConnectionPoolManager,
     AsyncHealthChecker,
+    AsyncRedisLock,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
+    AsyncTransaction,
     async_pool_manager,
 )
-from ._sync import CircuitBreaker, HealthChecker, RedisToolkit, RetryHandler, Subscriber
+from ._sync import (
+    CircuitBreaker,
+    HealthChecker,
+    RedisLock,
+    RedisToolkit,
+    RetryHandler,
+    Subscriber,
+    Transaction,
+)
 from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
     ClusterConfigError,
+    ConflictError,
     ConnectionFailedError,
+    CrossSlotError,
+    LockError,
+    LockTimeoutError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -47,6 +61,11 @@ __all__ = [
     # clients
     "AsyncRedisToolkit",
     "RedisToolkit",
+    # transactions and locks
+    "AsyncTransaction",
+    "Transaction",
+    "AsyncRedisLock",
+    "RedisLock",
     # pub/sub
     "AsyncSubscriber",
     "Subscriber",
@@ -81,6 +100,10 @@ __all__ = [
     "CircuitOpenError",
     "ClusterConfigError",
     "BatchWriteError",
+    "ConflictError",
+    "CrossSlotError",
+    "LockError",
+    "LockTimeoutError",
     # serialization
     "serialize_value",
     "deserialize_value",

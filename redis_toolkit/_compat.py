@@ -33,9 +33,11 @@ import redis
 import redis.asyncio
 import redis.asyncio.client
 import redis.asyncio.cluster
+import redis.asyncio.lock
 import redis.asyncio.retry
 import redis.client
 import redis.cluster
+import redis.lock
 import redis.retry
 
 __all__ = [
@@ -64,6 +66,8 @@ __all__ = [
     "SyncBlockingConnectionPool",
     "AsyncRetry",
     "SyncRetry",
+    "AsyncRedisPyLock",
+    "SyncRedisPyLock",
     "AsyncEmbedded",
     "SyncEmbedded",
     "run_async",
@@ -91,6 +95,9 @@ AsyncBlockingConnectionPool = redis.asyncio.BlockingConnectionPool
 SyncBlockingConnectionPool = redis.BlockingConnectionPool
 AsyncRetry = redis.asyncio.retry.Retry
 SyncRetry = redis.retry.Retry
+# redis-py's lease lock (SET NX PX with a random token, Lua release/extend/reacquire).
+AsyncRedisPyLock = redis.asyncio.lock.Lock
+SyncRedisPyLock = redis.lock.Lock
 
 
 # --- locks and events -----------------------------------------------------------------------
@@ -430,6 +437,14 @@ class AsyncRuntime:
             return False
 
     @staticmethod
+    def current_handle() -> asyncio.Task[Any] | None:
+        """The task the caller runs in (None outside one): what ``finished`` can watch."""
+        try:
+            return asyncio.current_task()
+        except RuntimeError:  # no running loop
+            return None
+
+    @staticmethod
     def finished(handle: asyncio.Task[Any] | None) -> bool:
         """Whether a spawned task has ended (or there is none)."""
         return handle is None or handle.done()
@@ -531,6 +546,11 @@ class SyncRuntime:
     def is_current(handle: threading.Thread | None) -> bool:
         """Whether the caller runs inside the spawned thread ``handle``."""
         return handle is not None and handle is threading.current_thread()
+
+    @staticmethod
+    def current_handle() -> threading.Thread | None:
+        """The thread the caller runs in: what ``finished`` can watch."""
+        return threading.current_thread()
 
     @staticmethod
     def finished(handle: threading.Thread | None) -> bool:

@@ -59,6 +59,8 @@ REPLACEMENTS = {
     "AsyncCircuitBreaker": "CircuitBreaker",
     "AsyncHealthChecker": "HealthChecker",
     "AsyncResiliencePath": "ResiliencePath",
+    "AsyncTransaction": "Transaction",
+    "AsyncRedisLock": "RedisLock",
     # test fixtures: `atoolkit` in tests/_async is `toolkit` in tests/_sync
     "atoolkit": "toolkit",
     "atoolkit_server": "toolkit_server",

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 from .client import AsyncRedisToolkit
+from .locks import AsyncRedisLock
 from .pool import AsyncConnectionPoolManager, async_pool_manager
 from .pubsub import AsyncSubscriber
 from .resilience import AsyncCircuitBreaker, AsyncHealthChecker, AsyncRetryHandler
+from .transactions import AsyncTransaction
 
 __all__ = [
     "AsyncRedisToolkit",
@@ -19,4 +21,6 @@ __all__ = [
     "AsyncRetryHandler",
     "AsyncCircuitBreaker",
     "AsyncHealthChecker",
+    "AsyncTransaction",
+    "AsyncRedisLock",
 ]

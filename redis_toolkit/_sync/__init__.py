@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 from .client import RedisToolkit
+from .locks import RedisLock
 from .pool import ConnectionPoolManager, pool_manager
 from .pubsub import Subscriber
 from .resilience import CircuitBreaker, HealthChecker, RetryHandler
+from .transactions import Transaction
 
 __all__ = [
     "RedisToolkit",
@@ -20,4 +22,6 @@ __all__ = [
     "RetryHandler",
     "CircuitBreaker",
     "HealthChecker",
+    "Transaction",
+    "RedisLock",
 ]
