@@ -190,6 +190,12 @@ def _commit(
         _discard(pipe)
 
 
+_RETRY_HINT = (
+    " (to re-run the block on conflict, iterate over toolkit.transaction(..., retries=N) and "
+    "enter each attempt)"
+)
+
+
 class Transaction:
     """An optimistic transaction over watched keys: typed reads, queued typed writes, EXEC.
 
@@ -392,10 +398,11 @@ class Transaction:
             self._state = "conflict"
         if not self._iterating or self.attempts > self._retries:
             self._state = "failed"
+            hint = "" if self._iterating else _RETRY_HINT
             raise ConflictError(
-                f"transaction on key {key!r} gave up after {self.attempts} attempt(s): a "
-                "watched key was changed by another client each time; nothing of the last "
-                "attempt was written",
+                f"transaction on key {key!r} gave up after {self.attempts} attempt(s): another "
+                "client changed a watched key before each commit; nothing of the last attempt "
+                f"was written{hint}",
                 key=key,
                 attempts=self.attempts,
             )
