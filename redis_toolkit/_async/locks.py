@@ -162,6 +162,9 @@ class AsyncRedisLock:
         self._renewer: Any = None
         self._holder: Any = None
 
+    def _lease_ms(self) -> int:
+        return max(1, round(self.ttl * 1000))
+
     # -- state -------------------------------------------------------------------------------
 
     @property
@@ -195,7 +198,7 @@ class AsyncRedisLock:
             "LOCK_ACQUIRE",
             self._py.lua_acquire,
             keys=[self.name, self.fence_key],
-            args=[token, int(self.ttl * 1000)],
+            args=[token, self._lease_ms()],
             client=self._toolkit._client,
             key=self.name,
             idempotent=True,  # the script answers a repeat by the same holder with its fence
@@ -228,7 +231,7 @@ class AsyncRedisLock:
             "LOCK_RENEW",
             cast(Any, self._py.lua_reacquire),
             keys=[self.name],
-            args=[token, int(self.ttl * 1000)],
+            args=[token, self._lease_ms()],
             client=self._toolkit._client,
             key=self.name,
             idempotent=True,  # resets the lease to an absolute ttl
@@ -295,6 +298,7 @@ class AsyncRedisLock:
         if ttl is not None:
             self.ttl = ttl_seconds(ttl, self.name)
             self._py.timeout = self.ttl
+            self.renew_interval = self.ttl / 3
         try:
             await self._do_renew()
         except LockNotOwnedError:

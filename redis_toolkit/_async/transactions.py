@@ -247,8 +247,8 @@ class AsyncTransaction:
     def _check_open(self) -> None:
         if self._state != "open":
             raise RedisToolkitError(
-                "the transaction is not open: use it inside `async with toolkit.transaction(...)"
-                " as tx:` (`with` in the sync API)"
+                "the transaction is not open: use it inside its block, `with "
+                "toolkit.transaction(...) as tx:` (`async with` in the async API)"
             )
 
     def _check_slot(self, key: str) -> None:
@@ -339,7 +339,9 @@ class AsyncTransaction:
         if self._state == "open":
             raise RedisToolkitError("this transaction block is already open")
         if self._iterating and self._state != "yielded":
-            raise RedisToolkitError("enter each attempt once: `async with attempt as tx:`")
+            raise RedisToolkitError(
+                "enter each attempt once: `with attempt as tx:` (`async with` in the async API)"
+            )
         self.attempts += 1
         self._writes = []
         self._watched = set()
@@ -432,8 +434,8 @@ class AsyncTransaction:
         if self._state == "yielded":
             self._state = "failed"
             raise RedisToolkitError(
-                "each attempt must be entered: `async for attempt in toolkit.transaction(...): "
-                "async with attempt as tx: ...`"
+                "each attempt must be entered: `for attempt in toolkit.transaction(...): with "
+                "attempt as tx: ...` (`async for` and `async with` in the async API)"
             )
         raise StopAsyncIteration
 

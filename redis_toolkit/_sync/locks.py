@@ -163,6 +163,9 @@ class RedisLock:
         self._renewer: Any = None
         self._holder: Any = None
 
+    def _lease_ms(self) -> int:
+        return max(1, round(self.ttl * 1000))
+
     # -- state -------------------------------------------------------------------------------
 
     @property
@@ -196,7 +199,7 @@ class RedisLock:
             "LOCK_ACQUIRE",
             self._py.lua_acquire,
             keys=[self.name, self.fence_key],
-            args=[token, int(self.ttl * 1000)],
+            args=[token, self._lease_ms()],
             client=self._toolkit._client,
             key=self.name,
             idempotent=True,  # the script answers a repeat by the same holder with its fence
@@ -229,7 +232,7 @@ class RedisLock:
             "LOCK_RENEW",
             cast(Any, self._py.lua_reacquire),
             keys=[self.name],
-            args=[token, int(self.ttl * 1000)],
+            args=[token, self._lease_ms()],
             client=self._toolkit._client,
             key=self.name,
             idempotent=True,  # resets the lease to an absolute ttl
@@ -296,6 +299,7 @@ class RedisLock:
         if ttl is not None:
             self.ttl = ttl_seconds(ttl, self.name)
             self._py.timeout = self.ttl
+            self.renew_interval = self.ttl / 3
         try:
             self._do_renew()
         except LockNotOwnedError:

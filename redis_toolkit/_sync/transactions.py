@@ -248,8 +248,8 @@ class Transaction:
     def _check_open(self) -> None:
         if self._state != "open":
             raise RedisToolkitError(
-                "the transaction is not open: use it inside `async with toolkit.transaction(...)"
-                " as tx:` (`with` in the sync API)"
+                "the transaction is not open: use it inside its block, `with "
+                "toolkit.transaction(...) as tx:` (`async with` in the async API)"
             )
 
     def _check_slot(self, key: str) -> None:
@@ -340,7 +340,9 @@ class Transaction:
         if self._state == "open":
             raise RedisToolkitError("this transaction block is already open")
         if self._iterating and self._state != "yielded":
-            raise RedisToolkitError("enter each attempt once: `async with attempt as tx:`")
+            raise RedisToolkitError(
+                "enter each attempt once: `with attempt as tx:` (`async with` in the async API)"
+            )
         self.attempts += 1
         self._writes = []
         self._watched = set()
@@ -433,8 +435,8 @@ class Transaction:
         if self._state == "yielded":
             self._state = "failed"
             raise RedisToolkitError(
-                "each attempt must be entered: `async for attempt in toolkit.transaction(...): "
-                "async with attempt as tx: ...`"
+                "each attempt must be entered: `for attempt in toolkit.transaction(...): with "
+                "attempt as tx: ...` (`async for` and `async with` in the async API)"
             )
         raise StopIteration
 

@@ -21,6 +21,7 @@ from redis_toolkit import (
     OperationTimeoutError,
     RedisConnectionConfig,
     RedisOptions,
+    RedisToolkitError,
     SerializationError,
     async_pool_manager,
 )
@@ -236,6 +237,17 @@ async def test_retrying_transaction_runs_the_block_again(
     assert await tx_toolkit.getter(key) == -1
 
 
+async def test_transaction_misuse_is_refused(tx_toolkit: AsyncRedisToolkit, tag: str) -> None:
+    key = f"{tag}m"
+    tx = tx_toolkit.transaction(key)
+    with pytest.raises(RedisToolkitError, match="not open"):
+        tx.set(key, 1)
+    with pytest.raises(RedisToolkitError, match="must be entered"):
+        async for _attempt in tx_toolkit.transaction(key):
+            pass  # the attempt is never entered
+    assert await tx_toolkit.exists(key) is False
+
+
 # -- atomic batches -------------------------------------------------------------------------
 
 
@@ -344,6 +356,8 @@ async def test_lock_is_exclusive_and_tokens_grow(tx_toolkit: AsyncRedisToolkit, 
     async with tx_toolkit.lock(name, ttl=5, blocking_timeout=2) as second:
         assert second.token is not None and first.token is not None
         assert second.token > first.token
+    commands = tx_toolkit.get_metrics()["commands"]
+    assert commands["LOCK_ACQUIRE"]["total"] >= 3 and commands["LOCK_RELEASE"]["total"] == 2
 
 
 async def test_lock_timeout_raises_within_blocking_timeout(

@@ -22,6 +22,7 @@ from redis_toolkit import (
     OperationTimeoutError,
     RedisConnectionConfig,
     RedisOptions,
+    RedisToolkitError,
     SerializationError,
     pool_manager,
 )
@@ -237,6 +238,17 @@ def test_retrying_transaction_runs_the_block_again(
     assert tx_toolkit.getter(key) == -1
 
 
+def test_transaction_misuse_is_refused(tx_toolkit: RedisToolkit, tag: str) -> None:
+    key = f"{tag}m"
+    tx = tx_toolkit.transaction(key)
+    with pytest.raises(RedisToolkitError, match="not open"):
+        tx.set(key, 1)
+    with pytest.raises(RedisToolkitError, match="must be entered"):
+        for _attempt in tx_toolkit.transaction(key):
+            pass  # the attempt is never entered
+    assert tx_toolkit.exists(key) is False
+
+
 # -- atomic batches -------------------------------------------------------------------------
 
 
@@ -345,6 +357,8 @@ def test_lock_is_exclusive_and_tokens_grow(tx_toolkit: RedisToolkit, tag: str) -
     with tx_toolkit.lock(name, ttl=5, blocking_timeout=2) as second:
         assert second.token is not None and first.token is not None
         assert second.token > first.token
+    commands = tx_toolkit.get_metrics()["commands"]
+    assert commands["LOCK_ACQUIRE"]["total"] >= 3 and commands["LOCK_RELEASE"]["total"] == 2
 
 
 def test_lock_timeout_raises_within_blocking_timeout(
