@@ -24,7 +24,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from redis.crc import key_slot
-from redis.exceptions import WatchError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException, RedisError, WatchError
 
 from .._compat import AsyncRuntime, AsyncWatchPipeline
 from .._validation import check_batch_size, check_key, ttl_args
@@ -97,11 +98,17 @@ def _lost_watch_cause(error: WatchError) -> BaseException | None:
     """The connection error behind redis-py's "A ... occurred while watching" WatchError.
 
     redis-py turns a connection failure on a watching pipeline into a WatchError; that is not
-    a conflict (EXEC may even have run): the caller must see the connection error.
+    a conflict (EXEC may even have run): the caller must see the connection error. None for a
+    real conflict.
     """
-    if "occurred while watching" in str(error):
-        return error.__context__ or error.__cause__ or error
-    return None
+    if "occurred while watching" not in str(error):
+        return None
+    cause = error.__context__ or error.__cause__
+    if isinstance(cause, (RedisError, RedisClusterException, OSError)) and not isinstance(
+        cause, WatchError
+    ):
+        return cause
+    return RedisConnectionError(str(error))  # may have been sent: never retried for EXEC
 
 
 def _metrics_conflict(toolkit: AsyncRedisToolkit) -> None:
@@ -134,7 +141,7 @@ async def _watch_and_get(
     except WatchError as e:
         await _discard(pipe)
         cause = _lost_watch_cause(e)
-        if cause is not None and cause is not e:
+        if cause is not None:
             await AsyncWatchPipeline.refresh(toolkit._client, cause)
             raise cause from None
         raise
@@ -178,7 +185,7 @@ async def _commit(
             await pipe.execute()
         except WatchError as e:
             cause = _lost_watch_cause(e)
-            if cause is not None and cause is not e:
+            if cause is not None:
                 raise cause from None
             return False  # "Watched variable changed." (or a slot moved while watching)
         return True
@@ -290,7 +297,7 @@ class AsyncTransaction:
                 return await fn(*args)
             except WatchError as e:
                 cause = _lost_watch_cause(e)
-                if cause is not None and cause is not e:
+                if cause is not None:
                     raise cause from None
                 raise
 

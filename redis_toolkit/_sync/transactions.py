@@ -25,7 +25,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from redis.crc import key_slot
-from redis.exceptions import WatchError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException, RedisError, WatchError
 
 from .._compat import SyncRuntime, SyncWatchPipeline
 from .._validation import check_batch_size, check_key, ttl_args
@@ -98,11 +99,17 @@ def _lost_watch_cause(error: WatchError) -> BaseException | None:
     """The connection error behind redis-py's "A ... occurred while watching" WatchError.
 
     redis-py turns a connection failure on a watching pipeline into a WatchError; that is not
-    a conflict (EXEC may even have run): the caller must see the connection error.
+    a conflict (EXEC may even have run): the caller must see the connection error. None for a
+    real conflict.
     """
-    if "occurred while watching" in str(error):
-        return error.__context__ or error.__cause__ or error
-    return None
+    if "occurred while watching" not in str(error):
+        return None
+    cause = error.__context__ or error.__cause__
+    if isinstance(cause, (RedisError, RedisClusterException, OSError)) and not isinstance(
+        cause, WatchError
+    ):
+        return cause
+    return RedisConnectionError(str(error))  # may have been sent: never retried for EXEC
 
 
 def _metrics_conflict(toolkit: RedisToolkit) -> None:
@@ -135,7 +142,7 @@ def _watch_and_get(
     except WatchError as e:
         _discard(pipe)
         cause = _lost_watch_cause(e)
-        if cause is not None and cause is not e:
+        if cause is not None:
             SyncWatchPipeline.refresh(toolkit._client, cause)
             raise cause from None
         raise
@@ -179,7 +186,7 @@ def _commit(
             pipe.execute()
         except WatchError as e:
             cause = _lost_watch_cause(e)
-            if cause is not None and cause is not e:
+            if cause is not None:
                 raise cause from None
             return False  # "Watched variable changed." (or a slot moved while watching)
         return True
@@ -291,7 +298,7 @@ class Transaction:
                 return fn(*args)
             except WatchError as e:
                 cause = _lost_watch_cause(e)
-                if cause is not None and cause is not e:
+                if cause is not None:
                     raise cause from None
                 raise
 
