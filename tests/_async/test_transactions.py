@@ -341,6 +341,26 @@ async def test_exec_that_timed_out_is_not_sent_again(
         await async_pool_manager.close_all_pools()
 
 
+async def test_watch_is_retried_on_a_fresh_connection_after_a_restart(
+    server_factory: Callable[..., RedisServer], prefix: str
+) -> None:
+    server = server_factory()
+    toolkit = AsyncRedisToolkit.from_url(
+        server.url, max_retries=3, retry_delay=0.05, retry_jitter=False, socket_timeout=2.0
+    )
+    key = f"{prefix}n"
+    try:
+        assert await toolkit.update(key, lambda n: n + 1, default=0) == 1
+        server.restart()  # the pooled connections are dead now; the data is gone too
+        # redis-py's async pool hands out the dead connection: the WATCH fails after it may
+        # have been sent and is retried (it writes nothing); its sync pool reconnects by itself.
+        assert await toolkit.update(key, lambda n: n + 1, default=0) == 1
+        assert toolkit.get_metrics()["commands"]["EXEC"]["retries"] == 0
+    finally:
+        await toolkit.aclose()
+        await async_pool_manager.close_all_pools()
+
+
 # -- locks -------------------------------------------------------------------------------------
 
 
