@@ -27,17 +27,17 @@ setup(
         "redis[hiredis]>=5.3,<9",
         "msgpack>=1.0",
         "numpy>=1.24",
+        # fakeredis (memory://) runs Lua, hence the lock's scripts, only with lupa.
+        "lupa>=2.0",
     ],
     extras_require={
-        # lupa: fakeredis runs Lua (EVAL, the lock's scripts) only with it.
-        "embedded": ["fakeredis>=2.20", "lupa>=2.0"],
+        "embedded": ["fakeredis>=2.20"],
         "prometheus": ["prometheus-client>=0.17"],
         "dev": [
             "pytest>=8",
             "pytest-asyncio>=0.24",
             "hypothesis>=6.100",
             "fakeredis>=2.20",
-            "lupa>=2.0",
             "unasync==0.6.0",
             # unasync imports setuptools at import time; venvs of Python >= 3.12 do not ship it.
             "setuptools",
