@@ -121,6 +121,8 @@ class AsyncRedisLock:
         sleep: float = 0.1,
         on_error: Callable[[BaseException], Any] | None = None,
     ) -> None:
+        if not isinstance(name, str):
+            raise ValidationError(f"lock name must be a str, got {type(name).__name__}: {name!r}")
         check_key(name, toolkit.options)
         self.name = name
         self.ttl = ttl_seconds(ttl, name)

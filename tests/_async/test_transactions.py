@@ -459,6 +459,8 @@ async def test_lock_refuses_bad_settings(tx_toolkit: AsyncRedisToolkit, tag: str
         tx_toolkit.lock(f"{tag}l", ttl=0)
     with pytest.raises(ValueError, match="blocking_timeout"):
         tx_toolkit.lock(f"{tag}l", blocking_timeout=-1)
+    with pytest.raises(ValueError, match="str"):
+        tx_toolkit.lock(f"{tag}l".encode())  # type: ignore[arg-type]
     lock = tx_toolkit.lock(f"{tag}l", ttl=5)
     with pytest.raises(LockError, match="not held"):
         await lock.release()
