@@ -31,6 +31,8 @@ setup(
         "numpy>=1.24",
         # memory:// (the embedded backend) works after a plain install.
         "fakeredis>=2.20",
+        # fakeredis (memory://) runs Lua, hence the lock's scripts, only with lupa.
+        "lupa>=2.0",
     ],
     extras_require={
         # Kept so that `pip install redis-toolkit[embedded]` of older docs still works.

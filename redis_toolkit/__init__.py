@@ -16,17 +16,21 @@ from ._async import (
     AsyncCircuitBreaker,
     AsyncClusterOperations,
     AsyncHealthChecker,
+    AsyncRedisLock,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
+    AsyncTransaction,
 )
 from ._sync import (
     CircuitBreaker,
     ClusterOperations,
     HealthChecker,
+    RedisLock,
     RedisToolkit,
     RetryHandler,
     Subscriber,
+    Transaction,
 )
 from .async_pool_manager import AsyncConnectionPoolManager, async_pool_manager
 from .exceptions import (
@@ -35,8 +39,11 @@ from .exceptions import (
     ClientClosedError,
     ClusterConfigError,
     ClusterValidationError,
+    ConflictError,
     ConnectionFailedError,
     CrossSlotError,
+    LockError,
+    LockTimeoutError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -58,6 +65,11 @@ __all__ = [
     # clients
     "AsyncRedisToolkit",
     "RedisToolkit",
+    # transactions and locks
+    "AsyncTransaction",
+    "Transaction",
+    "AsyncRedisLock",
+    "RedisLock",
     # pub/sub
     "AsyncSubscriber",
     "Subscriber",
@@ -98,6 +110,9 @@ __all__ = [
     "CrossSlotError",
     "BatchWriteError",
     "ClientClosedError",
+    "ConflictError",
+    "LockError",
+    "LockTimeoutError",
     # serialization
     "serialize_value",
     "deserialize_value",

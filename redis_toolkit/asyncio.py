@@ -20,16 +20,20 @@ from ._async import (
     AsyncCircuitBreaker,
     AsyncClusterOperations,
     AsyncHealthChecker,
+    AsyncRedisLock,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
+    AsyncTransaction,
 )
 from ._async import AsyncCircuitBreaker as CircuitBreaker
 from ._async import AsyncClusterOperations as ClusterOperations
 from ._async import AsyncHealthChecker as HealthChecker
+from ._async import AsyncRedisLock as RedisLock
 from ._async import AsyncRedisToolkit as RedisToolkit
 from ._async import AsyncRetryHandler as RetryHandler
 from ._async import AsyncSubscriber as Subscriber
+from ._async import AsyncTransaction as Transaction
 from .async_pool_manager import AsyncConnectionPoolManager, async_pool_manager
 from .async_pool_manager import AsyncConnectionPoolManager as ConnectionPoolManager
 from .async_pool_manager import async_pool_manager as pool_manager
@@ -39,8 +43,11 @@ from .exceptions import (
     ClientClosedError,
     ClusterConfigError,
     ClusterValidationError,
+    ConflictError,
     ConnectionFailedError,
     CrossSlotError,
+    LockError,
+    LockTimeoutError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -61,6 +68,11 @@ __all__ = [
     "Subscriber",
     "AsyncSubscriber",
     "SubscriptionManager",
+    # transactions and locks
+    "Transaction",
+    "AsyncTransaction",
+    "RedisLock",
+    "AsyncRedisLock",
     # resilience
     "RetryHandler",
     "AsyncRetryHandler",
@@ -97,6 +109,9 @@ __all__ = [
     "CrossSlotError",
     "BatchWriteError",
     "ClientClosedError",
+    "ConflictError",
+    "LockError",
+    "LockTimeoutError",
     # serialization
     "serialize_value",
     "deserialize_value",

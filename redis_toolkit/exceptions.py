@@ -28,6 +28,9 @@ __all__ = [
     "CrossSlotError",
     "BatchWriteError",
     "ClientClosedError",
+    "ConflictError",
+    "LockError",
+    "LockTimeoutError",
 ]
 
 
@@ -165,6 +168,35 @@ class ClientClosedError(RedisToolkitError):
     Nothing was sent: a closed toolkit never reconnects on its own. Create a new toolkit, or
     enter the closed one again with ``with`` / ``async with`` (entering reopens it).
     """
+
+
+class ConflictError(RedisToolkitError):
+    """An optimistic transaction kept losing to concurrent writers and gave up.
+
+    ``key`` is the (first) watched key and ``attempts`` how many attempts were made; nothing
+    of the last attempt was written. Raise ``retries`` or reduce contention on the key.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, attempts: int):
+        super().__init__(message, key=key)
+        self.attempts = attempts
+
+
+class LockError(RedisToolkitError, _redis_exceptions.LockError):
+    """A lock could not be acquired, or was no longer held when released.
+
+    ``name`` is the lock's key. Also a ``redis.exceptions.LockError``, so ``except`` clauses
+    written for redis-py locks still catch it.
+    """
+
+    def __init__(self, message: str, *, name: str | None = None):
+        super().__init__(message, key=name)
+        self.name = name
+        self.lock_name = name
+
+
+class LockTimeoutError(LockError):
+    """The lock was held by someone else for the whole ``blocking_timeout``."""
 
 
 def wrap_redis_exceptions(func: Any) -> Any:

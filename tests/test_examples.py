@@ -115,3 +115,12 @@ def test_cluster_benchmark_smoke(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("ratio") >= 4
+
+def test_transactions_benchmark_smoke(redis_server: RedisServer) -> None:
+    """The transactions benchmark script runs (no timing is asserted)."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_transactions.py", "--quick", "--url", redis_server.url],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "contended / uncontended" in result.stdout

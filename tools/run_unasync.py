@@ -75,6 +75,8 @@ REPLACEMENTS = {
     "AsyncRedisCluster": "RedisCluster",
     "AsyncClusterNode": "ClusterNode",
     "AsyncRetry": "Retry",
+    "AsyncRedisPyLock": "RedisPyLock",
+    "AsyncWatchPipeline": "WatchPipeline",
     # public classes
     "AsyncRedisToolkit": "RedisToolkit",
     "AsyncConnectionPoolManager": "ConnectionPoolManager",
@@ -85,6 +87,8 @@ REPLACEMENTS = {
     "AsyncHealthChecker": "HealthChecker",
     "AsyncResiliencePath": "ResiliencePath",
     "AsyncClusterOperations": "ClusterOperations",
+    "AsyncTransaction": "Transaction",
+    "AsyncRedisLock": "RedisLock",
     # test fixtures: `atoolkit` in tests/_async is `toolkit` in tests/_sync
     "atoolkit": "toolkit",
     "atoolkit_server": "toolkit_server",

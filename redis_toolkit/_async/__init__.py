@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from .client import AsyncRedisToolkit
 from .cluster import AsyncClusterOperations
+from .locks import AsyncRedisLock
 from .pool import AsyncConnectionPoolManager, async_pool_manager
 from .pubsub import AsyncSubscriber
 from .resilience import AsyncCircuitBreaker, AsyncHealthChecker, AsyncRetryHandler
+from .transactions import AsyncTransaction
 
 __all__ = [
     "AsyncRedisToolkit",
@@ -21,4 +23,6 @@ __all__ = [
     "AsyncCircuitBreaker",
     "AsyncHealthChecker",
     "AsyncClusterOperations",
+    "AsyncTransaction",
+    "AsyncRedisLock",
 ]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from .client import RedisToolkit
 from .cluster import ClusterOperations
+from .locks import RedisLock
 from .pool import ConnectionPoolManager, pool_manager
 from .pubsub import Subscriber
 from .resilience import CircuitBreaker, HealthChecker, RetryHandler
+from .transactions import Transaction
 
 __all__ = [
     "RedisToolkit",
@@ -22,4 +24,6 @@ __all__ = [
     "CircuitBreaker",
     "HealthChecker",
     "ClusterOperations",
+    "Transaction",
+    "RedisLock",
 ]

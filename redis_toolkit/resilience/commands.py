@@ -15,16 +15,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["KNOWN_COMMANDS", "OTHER_COMMAND", "command_label"]
+__all__ = ["KNOWN_COMMANDS", "OTHER_COMMAND", "TOOLKIT_OPERATIONS", "command_label"]
 
 #: The label of every command name that is not a known Redis command.
 OTHER_COMMAND = "OTHER"
 
+#: The toolkit's own operations that are not one Redis command: the background PING and the
+#: lock's scripts (acquire with its fencing token, renew, release, ownership check).
+TOOLKIT_OPERATIONS: frozenset[str] = frozenset(
+    {"HEALTH_CHECK", "LOCK_ACQUIRE", "LOCK_RENEW", "LOCK_RELEASE", "LOCK_OWNED"}
+)
+
 #: Redis command names (first words) that may be used as labels, plus the toolkit's own
-#: ``HEALTH_CHECK`` (the background PING).
-KNOWN_COMMANDS: frozenset[str] = frozenset(
+#: operations (:data:`TOOLKIT_OPERATIONS`).
+KNOWN_COMMANDS: frozenset[str] = TOOLKIT_OPERATIONS | frozenset(
     {
-        "HEALTH_CHECK",
         "ACL",
         "APPEND",
         "ASKING",
