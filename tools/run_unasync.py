@@ -59,6 +59,7 @@ REPLACEMENTS = {
     "AsyncCircuitBreaker": "CircuitBreaker",
     "AsyncHealthChecker": "HealthChecker",
     "AsyncResiliencePath": "ResiliencePath",
+    "AsyncRedisMemoryBackend": "RedisMemoryBackend",
     # test fixtures: `atoolkit` in tests/_async is `toolkit` in tests/_sync
     "atoolkit": "toolkit",
     "atoolkit_server": "toolkit_server",

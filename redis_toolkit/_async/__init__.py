@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .client import AsyncRedisToolkit
+from .memory import AsyncRedisMemoryBackend
 from .pool import AsyncConnectionPoolManager, async_pool_manager
 from .pubsub import AsyncSubscriber
 from .resilience import AsyncCircuitBreaker, AsyncHealthChecker, AsyncRetryHandler
@@ -19,4 +20,5 @@ __all__ = [
     "AsyncRetryHandler",
     "AsyncCircuitBreaker",
     "AsyncHealthChecker",
+    "AsyncRedisMemoryBackend",
 ]

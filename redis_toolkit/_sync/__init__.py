@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from .client import RedisToolkit
+from .memory import RedisMemoryBackend
 from .pool import ConnectionPoolManager, pool_manager
 from .pubsub import Subscriber
 from .resilience import CircuitBreaker, HealthChecker, RetryHandler
@@ -20,4 +21,5 @@ __all__ = [
     "RetryHandler",
     "CircuitBreaker",
     "HealthChecker",
+    "RedisMemoryBackend",
 ]
