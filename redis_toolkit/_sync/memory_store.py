@@ -148,7 +148,7 @@ class NamespaceStore:
             return ["*"]
         lay = self.layout
         now = time.time()
-        reclaim = self._reclaim_interval > 0 and now >= self._next_reclaim
+        reclaim = now >= self._next_reclaim
 
         def head() -> Any:
             pipe = self._client.pipeline(transaction=True)

@@ -42,7 +42,8 @@ class MemorySettings:
     - ``change_log_length``: changes kept per namespace for other processes' caches; a cache
       further behind reloads the namespace.
     - ``entry_cache_size``: decoded entries kept per backend for query results (0: none).
-    - ``reclaim_interval``: seconds between sweeps of expired ids from a namespace's index.
+    - ``reclaim_interval``: seconds between sweeps of expired ids from a namespace's index
+      (piggybacked on a query's freshness check; 0: at every query).
     """
 
     key_prefix: str = "mem"
