@@ -536,7 +536,7 @@ class AsyncRedisMemoryBackend:
         store = await self._fresh(namespace)
         if vector is not None and store.dim is not None and vector.shape[0] != store.dim:
             validate_query(query, store.dim)  # raises, naming both dimensions
-        now = time.time()
+        now = store.as_of
         hits = store.engine.search(query, vector, now)
         self._counts["queries"] += 1
         missing = [h.id for h in hits if (namespace, h.id) not in self._entries]
@@ -563,7 +563,7 @@ class AsyncRedisMemoryBackend:
         """Live memories in ``namespace`` (of ``memory_type`` if given)."""
         lay = KeyLayout(self.settings.key_prefix, validate_namespace(namespace))
         if memory_type is None:
-            low = f"({int(time.time() * 1000)}"
+            low = f"({time.time() * 1000!r}"
             return int(
                 await self._run("ZCOUNT", self._client.zcount, lay.ids, low, "+inf", key=lay.ids)
             )

@@ -83,6 +83,8 @@ class NamespaceStore:
         self._writer = writer
         self._reclaim_interval = reclaim_interval
         self._next_reclaim = 0.0
+        #: The time of the last refresh: queries judge expiry by it, as the reclaim did.
+        self.as_of = 0.0
         self.stats = {"refreshes": 0, "full_loads": 0, "changes_applied": 0, "reclaimed": 0}
 
     # -- reading the namespace -----------------------------------------------------------
@@ -118,7 +120,7 @@ class NamespaceStore:
             pipe.get(lay.version)
             pipe.xrevrange(lay.log, "+", "-", count=1)
             pipe.hget(lay.meta, "dim")
-            pipe.zrangebyscore(lay.ids, f"({int(time.time() * 1000)}", "+inf")
+            pipe.zrangebyscore(lay.ids, f"({time.time() * 1000!r}", "+inf")
             return await pipe.execute()
 
         ver, last, dim, raw_ids = await self._run("MULTI", head, key=lay.version)
@@ -142,11 +144,12 @@ class NamespaceStore:
         One round trip when nothing changed; one more for the changed entries otherwise.
         Call with ``self.lock`` held.
         """
+        now = time.time()
+        self.as_of = now
         if not self.loaded:
             await self.load()
             return ["*"]
         lay = self.layout
-        now = time.time()
         reclaim = now >= self._next_reclaim
 
         async def head() -> Any:
@@ -154,7 +157,7 @@ class NamespaceStore:
             pipe.get(lay.version)
             pipe.xrange(lay.log, f"({self.last_id}", "+")
             if reclaim:
-                pipe.zremrangebyscore(lay.ids, "-inf", int(now * 1000))
+                pipe.zremrangebyscore(lay.ids, "-inf", now * 1000)
             return await pipe.execute()
 
         replies = await self._run("MULTI", head, key=lay.version)
@@ -173,6 +176,8 @@ class NamespaceStore:
         step = 0
         changed: dict[str, None] = {}
         for _record_id, fields in records:
+            if not isinstance(fields, dict):  # the sync cluster transaction's raw reply
+                fields = dict(zip(fields[::2], fields[1::2]))
             f = {_s(k): v for k, v in fields.items()}
             if _s(f.get("op", b"")) == "clear":
                 step = -1

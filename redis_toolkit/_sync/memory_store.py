@@ -84,6 +84,8 @@ class NamespaceStore:
         self._writer = writer
         self._reclaim_interval = reclaim_interval
         self._next_reclaim = 0.0
+        #: The time of the last refresh: queries judge expiry by it, as the reclaim did.
+        self.as_of = 0.0
         self.stats = {"refreshes": 0, "full_loads": 0, "changes_applied": 0, "reclaimed": 0}
 
     # -- reading the namespace -----------------------------------------------------------
@@ -119,7 +121,7 @@ class NamespaceStore:
             pipe.get(lay.version)
             pipe.xrevrange(lay.log, "+", "-", count=1)
             pipe.hget(lay.meta, "dim")
-            pipe.zrangebyscore(lay.ids, f"({int(time.time() * 1000)}", "+inf")
+            pipe.zrangebyscore(lay.ids, f"({time.time() * 1000!r}", "+inf")
             return pipe.execute()
 
         ver, last, dim, raw_ids = self._run("MULTI", head, key=lay.version)
@@ -143,11 +145,12 @@ class NamespaceStore:
         One round trip when nothing changed; one more for the changed entries otherwise.
         Call with ``self.lock`` held.
         """
+        now = time.time()
+        self.as_of = now
         if not self.loaded:
             self.load()
             return ["*"]
         lay = self.layout
-        now = time.time()
         reclaim = now >= self._next_reclaim
 
         def head() -> Any:
@@ -155,7 +158,7 @@ class NamespaceStore:
             pipe.get(lay.version)
             pipe.xrange(lay.log, f"({self.last_id}", "+")
             if reclaim:
-                pipe.zremrangebyscore(lay.ids, "-inf", int(now * 1000))
+                pipe.zremrangebyscore(lay.ids, "-inf", now * 1000)
             return pipe.execute()
 
         replies = self._run("MULTI", head, key=lay.version)
@@ -174,6 +177,8 @@ class NamespaceStore:
         step = 0
         changed: dict[str, None] = {}
         for _record_id, fields in records:
+            if not isinstance(fields, dict):  # the sync cluster transaction's raw reply
+                fields = dict(zip(fields[::2], fields[1::2]))
             f = {_s(k): v for k, v in fields.items()}
             if _s(f.get("op", b"")) == "clear":
                 step = -1

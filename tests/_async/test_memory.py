@@ -61,8 +61,10 @@ async def mem_factory(request: pytest.FixtureRequest, prefix: str) -> AsyncItera
     if made:
         client = made[0].toolkit.client
         keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        pipe = client.pipeline(transaction=False)
         for key in keys:
-            await client.delete(key)
+            pipe.delete(key)
+        await pipe.execute()
     for backend in made:
         await backend.close()
     await async_pool_manager.close_all_pools()

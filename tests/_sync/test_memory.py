@@ -62,8 +62,10 @@ def mem_factory(request: pytest.FixtureRequest, prefix: str) -> Iterator[Factory
     if made:
         client = made[0].toolkit.client
         keys = [k for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        pipe = client.pipeline(transaction=False)
         for key in keys:
-            client.delete(key)
+            pipe.delete(key)
+        pipe.execute()
     for backend in made:
         backend.close()
     pool_manager.close_all_pools()
