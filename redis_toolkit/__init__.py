@@ -16,12 +16,20 @@ from ._async import (
     AsyncCircuitBreaker,
     AsyncConnectionPoolManager,
     AsyncHealthChecker,
+    AsyncRedisMemoryBackend,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
     async_pool_manager,
 )
-from ._sync import CircuitBreaker, HealthChecker, RedisToolkit, RetryHandler, Subscriber
+from ._sync import (
+    CircuitBreaker,
+    HealthChecker,
+    RedisMemoryBackend,
+    RedisToolkit,
+    RetryHandler,
+    Subscriber,
+)
 from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
@@ -62,6 +70,9 @@ __all__ = [
     "RetryPolicy",
     "CircuitState",
     "RedisMetrics",
+    # memory for AI agents (models in redis_toolkit.memory)
+    "AsyncRedisMemoryBackend",
+    "RedisMemoryBackend",
     # pools
     "AsyncConnectionPoolManager",
     "ConnectionPoolManager",

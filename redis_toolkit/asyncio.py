@@ -15,6 +15,8 @@ from __future__ import annotations
 from ._async import AsyncCircuitBreaker as CircuitBreaker
 from ._async import AsyncConnectionPoolManager as ConnectionPoolManager
 from ._async import AsyncHealthChecker as HealthChecker
+from ._async import AsyncRedisMemoryBackend as RedisBackendV2
+from ._async import AsyncRedisMemoryBackend as RedisMemoryBackend
 from ._async import AsyncRedisToolkit as RedisToolkit
 from ._async import AsyncRetryHandler as RetryHandler
 from ._async import AsyncSubscriber as Subscriber
@@ -43,6 +45,8 @@ __all__ = [
     "RetryPolicy",
     "CircuitState",
     "RedisMetrics",
+    "RedisMemoryBackend",
+    "RedisBackendV2",
     "ConnectionPoolManager",
     "pool_manager",
     "RedisConnectionConfig",

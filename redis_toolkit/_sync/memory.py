@@ -248,8 +248,11 @@ class RedisMemoryBackend:
             store.applied([self._row(e, v) for e, v, _ in items], ())
             if dim is not None and store.dim is None:
                 store.dim = dim
-        for entry, _, _ in items:
-            self._remember(lay.namespace, entry)
+        if len(items) <= 16:  # a bulk load would only churn the entry cache
+            for entry, _, _ in items:
+                self._remember(lay.namespace, entry)
+        else:
+            self._forget(lay.namespace, ids)
 
     def _duplicates(
         self, store: NamespaceStore, entries: Sequence[MemoryEntry]
