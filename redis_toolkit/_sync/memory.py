@@ -198,7 +198,6 @@ class RedisMemoryBackend:
     ) -> None:
         key = lay.entry(entry.id)
         pipe.hset(key, mapping=fields)
-        pipe.hincrby(key, "version", 1)
         if entry.expires_at is not None:
             pipe.pexpireat(key, int(entry.expires_at * 1000))
         else:
@@ -241,10 +240,14 @@ class RedisMemoryBackend:
             self._queue_log(pipe, store, ids)
             return pipe.execute()
 
+        # Versions are stamps of the namespace's write counter: they grow with every write of
+        # an entry and are never reused, even after a delete (one round trip per chunk).
+        top = int(self._run("INCRBY", self._client.incrby, lay.seq, len(items), key=lay.seq))
+        for n, (entry, _vec, fields) in enumerate(items):
+            entry.version = top - len(items) + 1 + n
+            fields["version"] = str(entry.version)
         with store.lock:
-            replies = self._run("MULTI", go, key=lay.entry(ids[0]), idempotent=False)
-            for n, (entry, _vec, _fields) in enumerate(items):
-                entry.version = int(replies[n * 3 + 1])
+            self._run("MULTI", go, key=lay.entry(ids[0]), idempotent=False)
             store.applied([self._row(e, v) for e, v, _ in items], ())
             if dim is not None and store.dim is None:
                 store.dim = dim
@@ -283,7 +286,8 @@ class RedisMemoryBackend:
     def add(self, entry: MemoryEntry, *, ttl: float | None = None) -> str:
         """Store ``entry`` (TTL from its type, or ``ttl`` seconds); return its id.
 
-        Adding an id that exists replaces that entry (its version goes up). With
+        Adding an id that exists replaces that entry (its version goes up: versions are stamps
+        of a namespace-wide write counter, 1 for the first write of a new namespace). With
         ``deduplicate=True`` content identical to a live entry's returns that entry's id.
         """
         ids = self.add_batch([entry], ttl=ttl)
@@ -401,6 +405,8 @@ class RedisMemoryBackend:
                 if actual != expected:
                     pipe.reset()
                     return ("conflict", actual)
+                stamp = int(pipe.incr(lay.seq))
+                fields["version"] = str(stamp)
                 pipe.multi()
                 self._queue_entry(pipe, lay, entry, fields)
                 pipe.zadd(lay.ids, {entry.id: expiry_score(entry.expires_at)})
@@ -408,7 +414,8 @@ class RedisMemoryBackend:
                     pipe.hset(lay.dedup, content_hash(entry.content), entry.id)
                 self._queue_log(pipe, store, [entry.id])
                 try:
-                    return ("ok", pipe.execute())
+                    pipe.execute()
+                    return ("ok", stamp)
                 except WatchError:
                     return ("conflict", "changed")
 
@@ -423,7 +430,7 @@ class RedisMemoryBackend:
                     expected=expected,
                     actual=detail if isinstance(detail, int) else None,
                 )
-            entry.version = int(detail[1])
+            entry.version = int(detail)
             store.applied([self._row(entry, vector)], ())
         self._remember(lay.namespace, entry)
         return _copy(entry)
@@ -469,7 +476,7 @@ class RedisMemoryBackend:
 
             def go() -> Any:
                 pipe = self._client.pipeline(transaction=True)
-                pipe.delete(lay.ids, lay.dedup, lay.meta)
+                pipe.delete(lay.ids, lay.dedup, lay.meta)  # not seq: versions stay unique
                 pipe.incrby(lay.version, 1)
                 pipe.xadd(
                     lay.log,

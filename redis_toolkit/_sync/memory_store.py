@@ -3,7 +3,7 @@
 
 Used by :mod:`.memory` (the backend). Freshness protocol (docs/MEMORY_BACKEND.md):
 
-- every write is one MULTI/EXEC that changes the entries, ``INCRBY ver n`` and ``XADD log``
+- every write is one MULTI/EXEC that changes the entries (HSET plus PEXPIREAT/PERSIST each), ``INCRBY ver n`` and ``XADD log``
   a record ``{n, ids, w}`` (``w``: the writing backend), trimmed to ``change_log_length``;
 - a reader holds ``(version, last log id)``. Before each query one MULTI/EXEC round trip reads
   ``GET ver`` and ``XRANGE log (last +``: nothing new costs only that; otherwise the changed ids

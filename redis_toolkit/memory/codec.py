@@ -6,6 +6,7 @@ cluster slot and its writes are single-slot MULTI/EXEC transactions::
     <prefix>:{<ns>}:e:<id>     hash: one entry (fields below)
     <prefix>:{<ns>}:ids        sorted set: id -> expires_at in ms (+inf: never)
     <prefix>:{<ns>}:ver        string: the namespace version, +1 per changed entry
+    <prefix>:{<ns>}:seq        string: write counter; its values are the entries' versions
     <prefix>:{<ns>}:log        stream: change log (n = entries changed, ids = \\x1f-joined ids)
     <prefix>:{<ns>}:dedup      hash: sha256(content) -> id (with deduplicate=True)
     <prefix>:{<ns>}:meta       hash: dim = embedding size of the namespace
@@ -63,6 +64,11 @@ class KeyLayout:
         return f"{self.base}:ids"
 
     @property
+    def seq(self) -> str:
+        """The namespace's write counter, whose values are the entries' versions."""
+        return f"{self.base}:seq"
+
+    @property
     def version(self) -> str:
         """The namespace's version counter."""
         return f"{self.base}:ver"
@@ -94,7 +100,7 @@ def expiry_score(expires_at: float | None) -> float:
 
 
 def encode_entry(entry: MemoryEntry, vector: np.ndarray | None) -> dict[str, bytes | str]:
-    """The hash fields of ``entry`` (its ``version`` is written by the transaction)."""
+    """The hash fields of ``entry`` (the writer adds ``version``, a stamp of the write counter)."""
     try:
         metadata = json.dumps(
             entry.metadata, ensure_ascii=False, allow_nan=False, separators=(",", ":")

@@ -301,7 +301,7 @@ def test_two_backends_see_each_others_changes(mem_factory: Factory) -> None:
     assert memory["full_loads"] == loads  # each change was patched in, not reloaded
     assert memory["changes_applied"] >= 4
     got = reader.query(MemoryQuery(embedding=q, limit=1))
-    assert got[0].version == 1 and got[0].content == "memory number 7"
+    assert got[0].version == 8 and got[0].content == "memory number 7"
 
 
 def test_a_reader_far_behind_reloads(mem_factory: Factory) -> None:
