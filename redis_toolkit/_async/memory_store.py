@@ -4,11 +4,13 @@ Used by :mod:`.memory` (the backend). Freshness protocol (docs/MEMORY_BACKEND.md
 
 - every write is one MULTI/EXEC that changes the entries (HSET plus PEXPIREAT/PERSIST each), ``INCRBY ver n`` and ``XADD log``
   a record ``{n, ids, w}`` (``w``: the writing backend), trimmed to ``change_log_length``;
-- a reader holds ``(version, last log id)``. Before each query one MULTI/EXEC round trip reads
-  ``GET ver`` and ``XRANGE log (last +``: nothing new costs only that; otherwise the changed ids
-  are read again (one more round trip) and patched into the matrix. If the records do not add
-  up to the version step (the log was trimmed past the reader, or a namespace ``clear``), the
-  namespace is loaded again in full;
+- a reader holds ``(version, last log id)``. A query searches its matrix and sends, in one
+  pipelined round trip, ``XRANGE log (last +``, ``GET ver`` and the reads of the entries found:
+  when nothing is new that is the whole cost. Otherwise the changed ids are read again (one
+  more round trip), patched into the matrix, and the search is repeated. If the records do not
+  add up to the version step, the check is repeated in one MULTI/EXEC (a write may have landed
+  between the two reads); if they still do not (the log was trimmed past the reader, or a
+  namespace ``clear``), the namespace is loaded again in full;
 - a backend applies its own writes to its matrix when they commit (under the namespace lock, so
   in commit order) and skips its own log records.
 """
@@ -138,6 +140,86 @@ class NamespaceStore:
         self.stats["full_loads"] += 1
         logger.debug("loaded namespace %r: %d entries", lay.namespace, len(rows))
 
+    def queue_check(self, pipe: Any, now: float) -> int:
+        """Queue the freshness check on ``pipe`` (XRANGE of new log records, GET of the version,
+        and the periodic sweep of expired ids); return how many replies it adds."""
+        lay = self.layout
+        pipe.xrange(lay.log, f"({self.last_id}", "+")
+        pipe.get(lay.version)
+        if now >= self._next_reclaim:
+            pipe.zremrangebyscore(lay.ids, "-inf", now * 1000)
+            return 3
+        return 2
+
+    async def settle(self, replies: Sequence[Any], now: float) -> tuple[bool, list[str]]:
+        """Apply the replies of :meth:`queue_check`: ``(changed, ids whose entries are stale)``.
+
+        ``changed`` says whether rows other than expired ones changed (a search done before
+        must be done again). Reads the changed entries (one round trip) or, when the records do
+        not account for the version step, checks again atomically and reloads if they still
+        do not. Call with ``self.lock`` held.
+        """
+        self.as_of = now
+        records, ver = replies[0], int(replies[1] or 0)
+        if len(replies) > 2:
+            self._next_reclaim = now + self._reclaim_interval
+            self.stats["reclaimed"] += int(replies[2])
+        stale: list[str] = []
+        expired = self.engine.expired(now)
+        if expired:
+            self.engine.remove(expired)
+            stale.extend(expired)
+        if ver == self.version and not records:
+            return False, stale
+        changed = self._changes(records, ver)
+        if changed is None:
+            # Not atomic with the records (a write landed in between), trimmed past us, or a
+            # clear: ask again in one MULTI/EXEC, and reload if the log still cannot tell.
+            lay = self.layout
+
+            async def atomic() -> Any:
+                pipe = self._client.pipeline(transaction=True)
+                pipe.xrange(lay.log, f"({self.last_id}", "+")
+                pipe.get(lay.version)
+                return await pipe.execute()
+
+            records, raw_ver = await self._run("MULTI", atomic, key=lay.version)
+            ver = int(raw_ver or 0)
+            changed = self._changes(records, ver)
+            if changed is None:
+                await self.load()
+                return True, ["*"]
+        self.stats["refreshes"] += 1
+        if changed:
+            ids = list(changed)
+            rows, gone = await self._read_rows(ids)
+            self.engine.remove(gone)
+            self.engine.upsert(rows)
+            self.stats["changes_applied"] += len(ids)
+            stale.extend(ids)
+        self.version = ver
+        if records:
+            self.last_id = _s(records[-1][0])
+        return bool(changed), stale
+
+    def _changes(self, records: Sequence[Any], ver: int) -> dict[str, None] | None:
+        """Ids changed by other backends in ``records``; None if they do not add up to ``ver``."""
+        step = 0
+        changed: dict[str, None] = {}
+        for _record_id, fields in records:
+            if not isinstance(fields, dict):  # the sync cluster transaction's raw reply
+                fields = dict(zip(fields[::2], fields[1::2]))
+            f = {_s(k): v for k, v in fields.items()}
+            if _s(f.get("op", b"")) == "clear":
+                return None
+            step += int(f.get("n", 0))
+            if _s(f.get("w", b"")) == self._writer:
+                continue  # applied when it committed
+            joined = _s(f.get("ids", b""))
+            if joined:
+                changed.update(dict.fromkeys(joined.split(SEP)))
+        return changed if step == ver - self.version else None
+
     async def refresh(self) -> list[str]:
         """Bring the view up to date; return the ids whose cached entries are stale.
 
@@ -149,59 +231,14 @@ class NamespaceStore:
         if not self.loaded:
             await self.load()
             return ["*"]
-        lay = self.layout
-        reclaim = now >= self._next_reclaim
 
-        async def head() -> Any:
-            pipe = self._client.pipeline(transaction=True)
-            pipe.get(lay.version)
-            pipe.xrange(lay.log, f"({self.last_id}", "+")
-            if reclaim:
-                pipe.zremrangebyscore(lay.ids, "-inf", now * 1000)
+        async def check() -> Any:
+            pipe = self._client.pipeline(transaction=False)
+            self.queue_check(pipe, now)
             return await pipe.execute()
 
-        replies = await self._run("MULTI", head, key=lay.version)
-        ver, records = int(replies[0] or 0), replies[1]
-        if reclaim:
-            self._next_reclaim = now + self._reclaim_interval
-            self.stats["reclaimed"] += int(replies[2])
-        stale: list[str] = []
-        expired = self.engine.expired(now)
-        if expired:
-            self.engine.remove(expired)
-            stale.extend(expired)
-        if ver == self.version and not records:
-            return stale
-        self.stats["refreshes"] += 1
-        step = 0
-        changed: dict[str, None] = {}
-        for _record_id, fields in records:
-            if not isinstance(fields, dict):  # the sync cluster transaction's raw reply
-                fields = dict(zip(fields[::2], fields[1::2]))
-            f = {_s(k): v for k, v in fields.items()}
-            if _s(f.get("op", b"")) == "clear":
-                step = -1
-                break
-            step += int(f.get("n", 0))
-            if _s(f.get("w", b"")) == self._writer:
-                continue  # applied when it committed
-            joined = _s(f.get("ids", b""))
-            if joined:
-                changed.update(dict.fromkeys(joined.split(SEP)))
-        if step != ver - self.version:
-            # Trimmed past us, or a clear: the log cannot tell what changed.
-            await self.load()
-            return ["*"]
-        if changed:
-            ids = list(changed)
-            rows, gone = await self._read_rows(ids)
-            self.engine.remove(gone)
-            self.engine.upsert(rows)
-            self.stats["changes_applied"] += len(ids)
-            stale.extend(ids)
-        self.version = ver
-        if records:
-            self.last_id = _s(records[-1][0])
+        replies = await self._run("XRANGE", check, key=self.layout.log)
+        _changed, stale = await self.settle(replies, now)
         return stale
 
     # -- own writes ----------------------------------------------------------------------

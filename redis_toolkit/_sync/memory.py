@@ -536,33 +536,61 @@ class RedisMemoryBackend:
     def query(self, query: MemoryQuery) -> list[MemoryResult]:
         """The best ``query.limit`` memories for ``query``, best first (exact; see MemoryQuery).
 
-        One round trip checks the namespace is current (more only if it changed), then a
-        matrix product ranks every live entry; found entries are read in one more round trip
-        unless recently seen.
+        The matrix of the namespace ranks every live entry; one pipelined round trip then both
+        checks that nothing changed since the matrix was last brought up to date and reads the
+        entries found (those not recently seen). If something changed, the change is patched in
+        and the search repeated.
         """
         namespace = validate_namespace(query.namespace)
         store = self._store(namespace)
-        dim = self.settings.dimension or store.dim
-        vector = validate_query(query, dim)
-        store = self._fresh(namespace)
-        if vector is not None and store.dim is not None and vector.shape[0] != store.dim:
-            validate_query(query, store.dim)  # raises, naming both dimensions
-        now = store.as_of
-        hits = store.engine.search(query, vector, now)
+        vector = validate_query(query, self.settings.dimension or store.dim)
         self._counts["queries"] += 1
-        missing = [h.id for h in hits if (namespace, h.id) not in self._entries]
+        lay = store.layout
+        with store.lock:
+            loaded_now = not store.loaded
+            if loaded_now:
+                store.load()
+                self._forget(namespace, ["*"])
+            if vector is not None and store.dim is not None and vector.shape[0] != store.dim:
+                validate_query(query, store.dim)  # raises, naming both dimensions
+            now = time.time()
+            hits = store.engine.search(query, vector, now)
+            missing = [h.id for h in hits if (namespace, h.id) not in self._entries]
+
+            def check_and_read() -> Any:
+                pipe = self._client.pipeline(transaction=False)
+                if not loaded_now:
+                    store.queue_check(pipe, now)
+                for memory_id in missing:
+                    pipe.hgetall(lay.entry(memory_id))
+                return pipe.execute()
+
+            replies: Any = []
+            if missing or not loaded_now:
+                replies = self._run("HGETALL", check_and_read, key=lay.log)
+            checks = 0 if loaded_now else (3 if len(replies) - len(missing) == 3 else 2)
+            found = replies[checks:]
+            if checks:
+                changed, stale = store.settle(replies[:checks], now)
+                self._forget(namespace, stale)
+                if changed:  # search again on the patched matrix; read what it found
+                    hits = store.engine.search(query, vector, now)
+                    missing = [h.id for h in hits if (namespace, h.id) not in self._entries]
+                    fetched = self.get_batch(missing, namespace=namespace)
+                    found = [None] * len(missing)
+                    for entry in fetched.values():
+                        if entry is not None:
+                            self._remember(namespace, entry)
         self._counts["entry_cache_hits"] += len(hits) - len(missing)
         self._counts["entry_cache_misses"] += len(missing)
-        if missing:
-            fetched = self.get_batch(missing, namespace=namespace)
-            for entry in fetched.values():
-                if entry is not None:
-                    self._remember(namespace, entry)
+        for memory_id, fields in zip(missing, found):
+            if fields:
+                self._remember(namespace, decode_entry(memory_id, namespace, fields))
         results: list[MemoryResult] = []
         for hit in hits:
             cached = self._entries.get((namespace, hit.id))
             if cached is None or (cached.expires_at is not None and cached.expires_at <= now):
-                continue  # deleted or expired between the refresh and the read
+                continue  # deleted or expired between the search and the read
             results.append(MemoryResult(_copy(cached), hit.score, hit.similarity, hit.recency))
         return results
 
