@@ -10,6 +10,7 @@ metrics. The sync twin ``RedisMemoryBackend`` is generated from this module.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import time
@@ -28,6 +29,7 @@ from ..memory.models import (
     MemoryEntry,
     MemoryQuery,
     MemoryResult,
+    check_vectors,
     validate_entry,
     validate_id,
     validate_namespace,
@@ -47,12 +49,12 @@ WRITE_CHUNK = 500
 
 
 def _copy(entry: MemoryEntry) -> MemoryEntry:
-    emb = entry.embedding
-    return dataclasses.replace(
-        entry,
-        metadata=dict(entry.metadata),
-        embedding=list(emb) if emb is not None else None,
-    )
+    """A copy the caller may change freely (metadata and embedding copied too)."""
+    new = copy.copy(entry)
+    new.metadata = dict(entry.metadata)
+    if entry.embedding is not None:
+        new.embedding = list(entry.embedding)
+    return new
 
 
 class AsyncRedisMemoryBackend:
@@ -138,12 +140,13 @@ class AsyncRedisMemoryBackend:
             self._stores[namespace] = store
         return store
 
-    def _remember(self, namespace: str, entry: MemoryEntry) -> None:
+    def _remember(self, namespace: str, entry: MemoryEntry, *, private: bool = False) -> None:
+        """Keep a copy of ``entry`` (``private``: nobody else holds it, keep it as it is)."""
         size = self.settings.entry_cache_size
         if size <= 0:
             return
         key = (namespace, entry.id)
-        self._entries[key] = _copy(entry)
+        self._entries[key] = entry if private else _copy(entry)
         self._entries.move_to_end(key)
         while len(self._entries) > size:
             self._entries.popitem(last=False)
@@ -170,13 +173,16 @@ class AsyncRedisMemoryBackend:
         return store.dim
 
     def _prepare(
-        self, entry: MemoryEntry, dim: int | None, now: float, ttl: float | None
+        self,
+        entry: MemoryEntry,
+        dim: int | None,
+        now: float,
+        ttl: float | None,
+        check_values: bool = True,
     ) -> tuple[np.ndarray | None, dict[str, Any]]:
-        vector = validate_entry(entry, dim)
-        if vector is not None and self.settings.metric == "cosine" and not np.any(vector):
-            raise MemoryValidationError(
-                f"memory {entry.id!r}: a zero embedding has no cosine similarity", key=entry.id
-            )
+        vector = validate_entry(entry, dim, check_values=check_values)
+        if check_values:
+            check_vectors([entry], [vector], nonzero=self.settings.metric == "cosine")
         if ttl is not None:
             if not ttl > 0:
                 raise MemoryValidationError(f"memory {entry.id!r}: ttl must be > 0 seconds")
@@ -317,10 +323,15 @@ class AsyncRedisMemoryBackend:
             items = []
             for i in positions:
                 entry = entries[i]
-                vector, fields = self._prepare(entry, dim, now, ttl)
+                vector, fields = self._prepare(entry, dim, now, ttl, check_values=False)
                 if dim is None and vector is not None:
                     dim = int(vector.shape[0])
                 items.append((entry, vector, fields))
+            check_vectors(
+                [e for e, _, _ in items],
+                [v for _, v, _ in items],
+                nonzero=self.settings.metric == "cosine",
+            )
             prepared[namespace] = (store, dim, items)
         result = [e.id for e in entries]
         for namespace, (store, dim, items) in prepared.items():
@@ -579,12 +590,12 @@ class AsyncRedisMemoryBackend:
                     found = [None] * len(missing)
                     for entry in fetched.values():
                         if entry is not None:
-                            self._remember(namespace, entry)
+                            self._remember(namespace, entry, private=True)
         self._counts["entry_cache_hits"] += len(hits) - len(missing)
         self._counts["entry_cache_misses"] += len(missing)
         for memory_id, fields in zip(missing, found):
             if fields:
-                self._remember(namespace, decode_entry(memory_id, namespace, fields))
+                self._remember(namespace, decode_entry(memory_id, namespace, fields), private=True)
         results: list[MemoryResult] = []
         for hit in hits:
             cached = self._entries.get((namespace, hit.id))

@@ -3,7 +3,8 @@
 
 Used by :mod:`.memory` (the backend). Freshness protocol (docs/MEMORY_BACKEND.md):
 
-- every write is one MULTI/EXEC that changes the entries (HSET plus PEXPIREAT/PERSIST each), ``INCRBY ver n`` and ``XADD log``
+- every write is one MULTI/EXEC that changes the entries (HSET plus PEXPIREAT/PERSIST each),
+  ``INCRBY ver n`` and ``XADD log``
   a record ``{n, ids, w}`` (``w``: the writing backend), trimmed to ``change_log_length``;
 - a reader holds ``(version, last log id)``. A query searches its matrix and sends, in one
   pipelined round trip, ``XRANGE log (last +``, ``GET ver`` and the reads of the entries found:

@@ -101,14 +101,10 @@ def expiry_score(expires_at: float | None) -> float:
 
 def encode_entry(entry: MemoryEntry, vector: np.ndarray | None) -> dict[str, bytes | str]:
     """The hash fields of ``entry`` (the writer adds ``version``, a stamp of the write counter)."""
-    try:
-        metadata = json.dumps(
-            entry.metadata, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        )
-    except (TypeError, ValueError) as e:
-        raise MemoryValidationError(
-            f"memory {entry.id!r}: metadata must be JSON-serializable ({e})", key=entry.id
-        ) from e
+    if not entry.metadata:
+        metadata = "{}"
+    else:
+        metadata = _dump_metadata(entry)
     fields: dict[str, bytes | str] = {
         "content": entry.content,
         "type": entry.memory_type.value,
@@ -121,6 +117,17 @@ def encode_entry(entry: MemoryEntry, vector: np.ndarray | None) -> dict[str, byt
         "embedding": b"" if vector is None else vector.astype(_F32, copy=False).tobytes(),
     }
     return fields
+
+
+def _dump_metadata(entry: MemoryEntry) -> str:
+    try:
+        return json.dumps(
+            entry.metadata, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
+    except (TypeError, ValueError) as e:
+        raise MemoryValidationError(
+            f"memory {entry.id!r}: metadata must be JSON-serializable ({e})", key=entry.id
+        ) from e
 
 
 def _s(value: Any) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "MemoryResult",
     "as_vector",
     "validate_entry",
+    "check_vectors",
     "validate_query",
     "validate_namespace",
     "validate_id",
@@ -117,8 +118,14 @@ def validate_namespace(value: Any) -> str:
     return validate_id(value, "namespace")
 
 
-def as_vector(values: Any, *, dim: int | None, what: str, key: str | None = None) -> np.ndarray:
-    """``values`` as a 1-d float32 array of ``dim`` finite numbers, or a clear error."""
+def as_vector(
+    values: Any, *, dim: int | None, what: str, key: str | None = None, check_values: bool = True
+) -> np.ndarray:
+    """``values`` as a 1-d float32 array of ``dim`` finite numbers, or a clear error.
+
+    ``check_values=False`` leaves the finiteness check to the caller (a batch checks all its
+    vectors in one pass, see :func:`check_vectors`).
+    """
     try:
         vec = np.asarray(values, dtype=np.float32)
     except (TypeError, ValueError) as e:
@@ -131,13 +138,39 @@ def as_vector(values: Any, *, dim: int | None, what: str, key: str | None = None
         raise MemoryValidationError(
             f"{what}: dimension {vec.shape[0]} does not match the namespace's {dim}", key=key
         )
-    if not np.all(np.isfinite(vec)):
+    if check_values and not np.isfinite(vec).all():
         raise MemoryValidationError(f"{what}: contains NaN or infinity", key=key)
     return vec
 
 
-def validate_entry(entry: Any, dim: int | None) -> np.ndarray | None:
-    """Check one entry before it is written; return its embedding as float32 (or None)."""
+def check_vectors(
+    entries: Sequence[MemoryEntry], vectors: Sequence[np.ndarray | None], *, nonzero: bool
+) -> None:
+    """Check many entries' vectors at once: finite (and not all zero when ``nonzero``)."""
+    present = [(e, v) for e, v in zip(entries, vectors) if v is not None]
+    if not present:
+        return
+    mat = np.stack([v for _, v in present])
+    bad = ~np.isfinite(mat).all(axis=1)
+    if nonzero:
+        bad |= ~mat.any(axis=1)
+    if not bad.any():
+        return
+    entry, vec = present[int(np.flatnonzero(bad)[0])]
+    if not np.isfinite(vec).all():
+        raise MemoryValidationError(
+            f"memory {entry.id!r} embedding: contains NaN or infinity", key=entry.id
+        )
+    raise MemoryValidationError(
+        f"memory {entry.id!r}: a zero embedding has no cosine similarity", key=entry.id
+    )
+
+
+def validate_entry(entry: Any, dim: int | None, *, check_values: bool = True) -> np.ndarray | None:
+    """Check one entry before it is written; return its embedding as float32 (or None).
+
+    ``check_values=False``: the embedding's values are checked by :func:`check_vectors`.
+    """
     if not isinstance(entry, MemoryEntry):
         raise MemoryValidationError(f"expected a MemoryEntry, got {type(entry).__name__}")
     validate_id(entry.id)
@@ -175,7 +208,9 @@ def validate_entry(entry: Any, dim: int | None) -> np.ndarray | None:
             )
     if entry.embedding is None:
         return None
-    return as_vector(entry.embedding, dim=dim, what=f"{name} embedding", key=entry.id)
+    return as_vector(
+        entry.embedding, dim=dim, what=f"{name} embedding", key=entry.id, check_values=check_values
+    )
 
 
 @dataclass

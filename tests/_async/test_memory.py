@@ -245,9 +245,8 @@ async def test_deduplicates_identical_content(mem_factory: Factory) -> None:
     backend = await mem_factory(deduplicate=True)
     first = await backend.add(MemoryEntry(id="a", content="the sky is blue"))
     assert await backend.add(MemoryEntry(id="b", content="the sky is blue")) == first
-    ids = await backend.add_batch(
-        [MemoryEntry(id="c", content="grass is green"), MemoryEntry(id="d", content="grass is green")]
-    )
+    grass = [MemoryEntry(id=i, content="grass is green") for i in ("c", "d")]
+    ids = await backend.add_batch(grass)
     assert ids == ["c", "c"]
     assert await backend.count() == 2
     await backend.delete("a")

@@ -246,9 +246,8 @@ def test_deduplicates_identical_content(mem_factory: Factory) -> None:
     backend = mem_factory(deduplicate=True)
     first = backend.add(MemoryEntry(id="a", content="the sky is blue"))
     assert backend.add(MemoryEntry(id="b", content="the sky is blue")) == first
-    ids = backend.add_batch(
-        [MemoryEntry(id="c", content="grass is green"), MemoryEntry(id="d", content="grass is green")]
-    )
+    grass = [MemoryEntry(id=i, content="grass is green") for i in ("c", "d")]
+    ids = backend.add_batch(grass)
     assert ids == ["c", "c"]
     assert backend.count() == 2
     backend.delete("a")
