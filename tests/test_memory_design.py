@@ -44,7 +44,8 @@ def test_basic_usage_snippet(redis_server: RedisServer) -> None:
     code = snippets()["basic"]
     target = 'host="localhost",\n            port=6379,'
     assert target in code
-    code = code.replace(target, f'host="{redis_server.host}",\n            port={redis_server.port},')
+    private = f'host="{redis_server.host}",\n            port={redis_server.port},'
+    code = code.replace(target, private)
     result = run(code)
     assert result.returncode == 0, result.stderr
     assert "Retrieved: MemoryEntry(id='test1', content='Test memory'" in result.stdout
@@ -70,7 +71,9 @@ from redis_toolkit.memory import RedisBackendV2, RedisConfig, MemoryEntry, Memor
 
 async def main():
     backend = RedisBackendV2(
-        config=RedisConfig(host="{redis_server.host}", port={redis_server.port}, max_connections=50),
+        config=RedisConfig(
+            host="{redis_server.host}", port={redis_server.port}, max_connections=50
+        ),
         key_prefix="{namespace}",
     )
     await backend.initialize()

@@ -53,7 +53,9 @@ def _copy(entry: MemoryEntry) -> MemoryEntry:
     """A copy the caller may change freely (metadata and embedding copied too)."""
     new = copy.copy(entry)
     new.metadata = dict(entry.metadata)
-    if entry.embedding is not None:
+    if isinstance(entry.embedding, np.ndarray):
+        new.embedding = entry.embedding.copy()
+    elif entry.embedding is not None:
         new.embedding = list(entry.embedding)
     return new
 
@@ -94,7 +96,8 @@ class RedisMemoryBackend:
         self._run = self.toolkit._resilience.run
         self._writer = uuid.uuid4().hex
         self._stores: dict[str, NamespaceStore] = {}
-        self._entries: OrderedDict[tuple[str, str], MemoryEntry] = OrderedDict()
+        # Raw hashes of recently found entries, for query results (kept exact by the refresh).
+        self._entries: OrderedDict[tuple[str, str], dict[Any, Any]] = OrderedDict()
         self._counts = {"queries": 0, "entry_cache_hits": 0, "entry_cache_misses": 0}
         self._initialized = False
 
@@ -141,13 +144,13 @@ class RedisMemoryBackend:
             self._stores[namespace] = store
         return store
 
-    def _remember(self, namespace: str, entry: MemoryEntry, *, private: bool = False) -> None:
-        """Keep a copy of ``entry`` (``private``: nobody else holds it, keep it as it is)."""
+    def _remember(self, namespace: str, memory_id: str, fields: dict[Any, Any]) -> None:
+        """Keep the raw hash of an entry found by a query."""
         size = self.settings.entry_cache_size
-        if size <= 0:
+        if size <= 0 or not fields:
             return
-        key = (namespace, entry.id)
-        self._entries[key] = entry if private else _copy(entry)
+        key = (namespace, memory_id)
+        self._entries[key] = fields
         self._entries.move_to_end(key)
         while len(self._entries) > size:
             self._entries.popitem(last=False)
@@ -257,11 +260,7 @@ class RedisMemoryBackend:
             store.applied([self._row(e, v) for e, v, _ in items], ())
             if dim is not None and store.dim is None:
                 store.dim = dim
-        if len(items) <= 16:  # a bulk load would only churn the entry cache
-            for entry, _, _ in items:
-                self._remember(lay.namespace, entry)
-        else:
-            self._forget(lay.namespace, ids)
+        self._forget(lay.namespace, ids)
 
     def _duplicates(
         self, store: NamespaceStore, entries: Sequence[MemoryEntry]
@@ -443,7 +442,7 @@ class RedisMemoryBackend:
                 )
             entry.version = int(detail)
             store.applied([self._row(entry, vector)], ())
-        self._remember(lay.namespace, entry)
+        self._forget(lay.namespace, [entry.id])
         return _copy(entry)
 
     def delete(self, memory_id: str, *, namespace: str = "default") -> bool:
@@ -517,24 +516,29 @@ class RedisMemoryBackend:
         """``{id: entry or None}`` in the order given, in one pipelined round trip per chunk."""
         ids = [validate_id(i) for i in ids]
         lay = KeyLayout(self.settings.key_prefix, validate_namespace(namespace))
-        result: dict[str, MemoryEntry | None] = {}
         now = time.time()
+        result: dict[str, MemoryEntry | None] = {}
+        for memory_id, fields in zip(ids, self._read_raw(lay, ids)):
+            entry = decode_entry(memory_id, namespace, fields) if fields else None
+            if entry is not None and entry.expires_at is not None and entry.expires_at <= now:
+                entry = None
+            result[memory_id] = entry
+        return result
+
+    def _read_raw(self, lay: KeyLayout, ids: Sequence[str]) -> list[dict[Any, Any]]:
+        """The raw hashes of ``ids`` (empty when absent), pipelined per chunk."""
+        found: list[dict[Any, Any]] = []
         for start in range(0, len(ids), WRITE_CHUNK):
             chunk = ids[start : start + WRITE_CHUNK]
 
-            def go(chunk: list[str] = chunk) -> Any:
+            def go(chunk: Sequence[str] = chunk) -> Any:
                 pipe = self._client.pipeline(transaction=False)
                 for memory_id in chunk:
                     pipe.hgetall(lay.entry(memory_id))
                 return pipe.execute()
 
-            replies = self._run("HGETALL", go, key=lay.entry(chunk[0]))
-            for memory_id, fields in zip(chunk, replies):
-                entry = decode_entry(memory_id, namespace, fields) if fields else None
-                if entry is not None and entry.expires_at is not None and entry.expires_at <= now:
-                    entry = None
-                result[memory_id] = entry
-        return result
+            found.extend(self._run("HGETALL", go, key=lay.entry(chunk[0])))
+        return found
 
     def _fresh(self, namespace: str) -> NamespaceStore:
         store = self._store(namespace)
@@ -587,22 +591,21 @@ class RedisMemoryBackend:
                 if changed:  # search again on the patched matrix; read what it found
                     hits = store.engine.search(query, vector, now)
                     missing = [h.id for h in hits if (namespace, h.id) not in self._entries]
-                    fetched = self.get_batch(missing, namespace=namespace)
-                    found = [None] * len(missing)
-                    for entry in fetched.values():
-                        if entry is not None:
-                            self._remember(namespace, entry, private=True)
+                    found = self._read_raw(lay, missing)
         self._counts["entry_cache_hits"] += len(hits) - len(missing)
         self._counts["entry_cache_misses"] += len(missing)
-        for memory_id, fields in zip(missing, found):
-            if fields:
-                self._remember(namespace, decode_entry(memory_id, namespace, fields), private=True)
+        fresh = dict(zip(missing, found))
+        for memory_id, fields in fresh.items():
+            self._remember(namespace, memory_id, fields)
         results: list[MemoryResult] = []
         for hit in hits:
-            cached = self._entries.get((namespace, hit.id))
-            if cached is None or (cached.expires_at is not None and cached.expires_at <= now):
-                continue  # deleted or expired between the search and the read
-            results.append(MemoryResult(_copy(cached), hit.score, hit.similarity, hit.recency))
+            fields = fresh.get(hit.id) or self._entries.get((namespace, hit.id))
+            if not fields:
+                continue  # deleted between the search and the read
+            entry = decode_entry(hit.id, namespace, fields)
+            if entry.expires_at is not None and entry.expires_at <= now:
+                continue  # expired between the search and the read
+            results.append(MemoryResult(entry, hit.score, hit.similarity, hit.recency))
         return results
 
     def search(self, query: MemoryQuery) -> list[MemoryResult]:

@@ -152,7 +152,7 @@ def decode_entry(memory_id: str, namespace: str, fields: dict[Any, Any]) -> Memo
         content=_s(f["content"]),
         memory_type=MemoryType(_s(f["type"])),
         importance=float(f["importance"]),
-        embedding=None if vec is None else vec.tolist(),
+        embedding=None if vec is None else vec.copy(),  # writable, not tied to the reply
         metadata=json.loads(f.get("metadata") or b"{}"),
         tags=tuple(tags.split(SEP)) if tags else (),
         namespace=namespace,

@@ -1,7 +1,7 @@
 """The memory model: entries, their types, queries and results (pure: no I/O).
 
 Times are POSIX seconds (``time.time()``) as floats. An embedding is any sequence of numbers or
-a 1-d numpy array; it is stored as raw float32, so what comes back is float32-exact.
+a 1-d numpy array; it is stored as raw float32 and read back as a float32 numpy array.
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ class MemoryResult:
 
     @property
     def embedding(self) -> Any:
-        """The entry's embedding (list of float32 values) or None."""
+        """The entry's embedding (a float32 numpy array once read back) or None."""
         return self.entry.embedding
 
     @property
