@@ -29,13 +29,15 @@ setup(
         "numpy>=1.24",
     ],
     extras_require={
-        "embedded": ["fakeredis>=2.20"],
+        # lupa: fakeredis runs Lua (EVAL, the lock's scripts) only with it.
+        "embedded": ["fakeredis>=2.20", "lupa>=2.0"],
         "prometheus": ["prometheus-client>=0.17"],
         "dev": [
             "pytest>=8",
             "pytest-asyncio>=0.24",
             "hypothesis>=6.100",
             "fakeredis>=2.20",
+            "lupa>=2.0",
             "unasync==0.6.0",
             # unasync imports setuptools at import time; venvs of Python >= 3.12 do not ship it.
             "setuptools",

@@ -16,25 +16,33 @@ from ._async import (
     AsyncCircuitBreaker,
     AsyncConnectionPoolManager,
     AsyncHealthChecker,
+    AsyncRedisLock,
     AsyncRedisMemoryBackend,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
+    AsyncTransaction,
     async_pool_manager,
 )
 from ._sync import (
     CircuitBreaker,
     HealthChecker,
+    RedisLock,
     RedisMemoryBackend,
     RedisToolkit,
     RetryHandler,
     Subscriber,
+    Transaction,
 )
 from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
     ClusterConfigError,
+    ConflictError,
     ConnectionFailedError,
+    CrossSlotError,
+    LockError,
+    LockTimeoutError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -55,6 +63,11 @@ __all__ = [
     # clients
     "AsyncRedisToolkit",
     "RedisToolkit",
+    # transactions and locks
+    "AsyncTransaction",
+    "Transaction",
+    "AsyncRedisLock",
+    "RedisLock",
     # pub/sub
     "AsyncSubscriber",
     "Subscriber",
@@ -92,6 +105,10 @@ __all__ = [
     "CircuitOpenError",
     "ClusterConfigError",
     "BatchWriteError",
+    "ConflictError",
+    "CrossSlotError",
+    "LockError",
+    "LockTimeoutError",
     # serialization
     "serialize_value",
     "deserialize_value",

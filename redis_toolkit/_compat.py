@@ -33,9 +33,11 @@ import redis
 import redis.asyncio
 import redis.asyncio.client
 import redis.asyncio.cluster
+import redis.asyncio.lock
 import redis.asyncio.retry
 import redis.client
 import redis.cluster
+import redis.lock
 import redis.retry
 
 __all__ = [
@@ -64,6 +66,10 @@ __all__ = [
     "SyncBlockingConnectionPool",
     "AsyncRetry",
     "SyncRetry",
+    "AsyncRedisPyLock",
+    "SyncRedisPyLock",
+    "AsyncWatchPipeline",
+    "SyncWatchPipeline",
     "AsyncEmbedded",
     "SyncEmbedded",
     "run_async",
@@ -91,6 +97,89 @@ AsyncBlockingConnectionPool = redis.asyncio.BlockingConnectionPool
 SyncBlockingConnectionPool = redis.BlockingConnectionPool
 AsyncRetry = redis.asyncio.retry.Retry
 SyncRetry = redis.retry.Retry
+# redis-py's lease lock (SET NX PX with a random token, Lua release/extend/reacquire).
+AsyncRedisPyLock = redis.asyncio.lock.Lock
+SyncRedisPyLock = redis.lock.Lock
+
+
+# --- pipelines for WATCH/MULTI/EXEC ----------------------------------------------------------
+
+
+class _NodeConnections:
+    """The connection-pool face a standalone async pipeline needs, over one cluster node.
+
+    redis-py's async cluster pipeline runs every command of a transaction in a new thread with
+    its own event loop (blocking the caller's loop each time); a plain pipeline on the node that
+    owns the slot does the same WATCH/MULTI/EXEC without that.
+    """
+
+    def __init__(self, node: Any) -> None:
+        self._node = node
+
+    def get_encoder(self) -> Any:
+        return self._node.get_encoder()
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        connection = self._node.acquire_connection()
+        try:
+            await connection.connect()
+        except BaseException:
+            await connection.disconnect()
+            self._node.release(connection)
+            raise
+        return connection
+
+    async def release(self, connection: Any) -> None:
+        self._node.release(connection)
+
+
+_TOPOLOGY_ERRORS = (
+    redis.exceptions.AskError,  # MovedError is an AskError
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
+class AsyncWatchPipeline:
+    """Transaction pipelines (WATCH, reads, MULTI, EXEC on one connection) for the async API."""
+
+    @staticmethod
+    async def open(client: Any, key: Any) -> Any:
+        """A transactional pipeline for ``key``: on a cluster, one on the node owning its slot."""
+        if isinstance(client, AsyncRedisCluster):
+            await client.initialize()
+            node = client.get_node_from_key(key)
+            pool: Any = _NodeConnections(node)
+            return redis.asyncio.client.Pipeline(pool, client.response_callbacks, True, None)
+        return client.pipeline(transaction=True)
+
+    @staticmethod
+    async def refresh(client: Any, error: BaseException) -> None:
+        """After a redirect or a node failure on a cluster, reload the slot map."""
+        if isinstance(client, AsyncRedisCluster) and isinstance(error, _TOPOLOGY_ERRORS):
+            try:
+                await client.nodes_manager.initialize()
+            except Exception as e:  # the caller's own error is what it reports
+                logger.debug("reloading the cluster slot map failed: %r", e)
+
+
+class SyncWatchPipeline:
+    """Transaction pipelines for the sync API (redis-py's cluster pipeline works as it is)."""
+
+    @staticmethod
+    def open(client: Any, key: Any) -> Any:
+        """A transactional pipeline for ``key``."""
+        return client.pipeline(transaction=True)
+
+    @staticmethod
+    def refresh(client: Any, error: BaseException) -> None:
+        """After a redirect or a node failure on a cluster, reload the slot map."""
+        if isinstance(client, SyncRedisCluster) and isinstance(error, _TOPOLOGY_ERRORS):
+            try:
+                client.nodes_manager.initialize()
+            except Exception as e:  # the caller's own error is what it reports
+                logger.debug("reloading the cluster slot map failed: %r", e)
 
 
 # --- locks and events -----------------------------------------------------------------------
@@ -430,6 +519,14 @@ class AsyncRuntime:
             return False
 
     @staticmethod
+    def current_handle() -> asyncio.Task[Any] | None:
+        """The task the caller runs in (None outside one): what ``finished`` can watch."""
+        try:
+            return asyncio.current_task()
+        except RuntimeError:  # no running loop
+            return None
+
+    @staticmethod
     def finished(handle: asyncio.Task[Any] | None) -> bool:
         """Whether a spawned task has ended (or there is none)."""
         return handle is None or handle.done()
@@ -531,6 +628,11 @@ class SyncRuntime:
     def is_current(handle: threading.Thread | None) -> bool:
         """Whether the caller runs inside the spawned thread ``handle``."""
         return handle is not None and handle is threading.current_thread()
+
+    @staticmethod
+    def current_handle() -> threading.Thread | None:
+        """The thread the caller runs in: what ``finished`` can watch."""
+        return threading.current_thread()
 
     @staticmethod
     def finished(handle: threading.Thread | None) -> bool:

@@ -15,17 +15,23 @@ from __future__ import annotations
 from ._async import AsyncCircuitBreaker as CircuitBreaker
 from ._async import AsyncConnectionPoolManager as ConnectionPoolManager
 from ._async import AsyncHealthChecker as HealthChecker
+from ._async import AsyncRedisLock as RedisLock
 from ._async import AsyncRedisMemoryBackend as RedisBackendV2
 from ._async import AsyncRedisMemoryBackend as RedisMemoryBackend
 from ._async import AsyncRedisToolkit as RedisToolkit
 from ._async import AsyncRetryHandler as RetryHandler
 from ._async import AsyncSubscriber as Subscriber
+from ._async import AsyncTransaction as Transaction
 from ._async import async_pool_manager as pool_manager
 from .exceptions import (
     BatchWriteError,
     CircuitOpenError,
     ClusterConfigError,
+    ConflictError,
     ConnectionFailedError,
+    CrossSlotError,
+    LockError,
+    LockTimeoutError,
     OperationTimeoutError,
     RedisToolkitError,
     SerializationError,
@@ -38,6 +44,8 @@ from .serialization import deserialize_value, serialize_value
 __all__ = [
     "RedisToolkit",
     "Subscriber",
+    "Transaction",
+    "RedisLock",
     "RetryHandler",
     "CircuitBreaker",
     "HealthChecker",
@@ -61,6 +69,10 @@ __all__ = [
     "CircuitOpenError",
     "ClusterConfigError",
     "BatchWriteError",
+    "ConflictError",
+    "CrossSlotError",
+    "LockError",
+    "LockTimeoutError",
     "serialize_value",
     "deserialize_value",
 ]

@@ -24,6 +24,10 @@ __all__ = [
     "CircuitOpenError",
     "ClusterConfigError",
     "BatchWriteError",
+    "ConflictError",
+    "CrossSlotError",
+    "LockError",
+    "LockTimeoutError",
 ]
 
 
@@ -125,6 +129,43 @@ class BatchWriteError(RedisToolkitError):
         super().__init__(message)
         self.failed_keys = failed_keys
         self.written_keys = written_keys or []
+
+
+class ConflictError(RedisToolkitError):
+    """An optimistic transaction kept losing to concurrent writers and gave up.
+
+    ``key`` is the (first) watched key and ``attempts`` how many attempts were made; nothing
+    of the last attempt was written. Raise ``retries`` or reduce contention on the key.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, attempts: int):
+        super().__init__(message, key=key)
+        self.attempts = attempts
+
+
+class CrossSlotError(ValidationError, ClusterConfigError):
+    """Keys of one atomic operation live in different cluster slots; nothing was written.
+
+    A cluster runs MULTI/EXEC (and Lua) on one slot only. Give the keys a common hash tag:
+    ``{user:1}:a`` and ``{user:1}:b`` hash only ``user:1``, so they share a slot.
+    """
+
+
+class LockError(RedisToolkitError, _redis_exceptions.LockError):
+    """A lock could not be acquired, or was no longer held when released.
+
+    ``name`` is the lock's key. Also a ``redis.exceptions.LockError``, so ``except`` clauses
+    written for redis-py locks still catch it.
+    """
+
+    def __init__(self, message: str, *, name: str | None = None):
+        super().__init__(message, key=name)
+        self.name = name
+        self.lock_name = name
+
+
+class LockTimeoutError(LockError):
+    """The lock was held by someone else for the whole ``blocking_timeout``."""
 
 
 def wrap_redis_exceptions(func: Any) -> Any:

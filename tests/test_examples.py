@@ -78,3 +78,13 @@ def test_core_benchmark_smoke(redis_server: RedisServer) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "ratio" in result.stdout
+
+
+def test_transactions_benchmark_smoke(redis_server: RedisServer) -> None:
+    """The transactions benchmark script runs (no timing is asserted)."""
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_transactions.py", "--quick", "--url", redis_server.url],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "contended / uncontended" in result.stdout

@@ -59,6 +59,8 @@ REPLACEMENTS = {
     "AsyncCircuitBreaker": "CircuitBreaker",
     "AsyncHealthChecker": "HealthChecker",
     "AsyncResiliencePath": "ResiliencePath",
+    "AsyncTransaction": "Transaction",
+    "AsyncRedisLock": "RedisLock",
     "AsyncRedisMemoryBackend": "RedisMemoryBackend",
     # test fixtures: `atoolkit` in tests/_async is `toolkit` in tests/_sync
     "atoolkit": "toolkit",

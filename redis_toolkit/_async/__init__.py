@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 from .client import AsyncRedisToolkit
+from .locks import AsyncRedisLock
 from .memory import AsyncRedisMemoryBackend
 from .pool import AsyncConnectionPoolManager, async_pool_manager
 from .pubsub import AsyncSubscriber
 from .resilience import AsyncCircuitBreaker, AsyncHealthChecker, AsyncRetryHandler
+from .transactions import AsyncTransaction
 
 __all__ = [
     "AsyncRedisToolkit",
@@ -20,5 +22,7 @@ __all__ = [
     "AsyncRetryHandler",
     "AsyncCircuitBreaker",
     "AsyncHealthChecker",
+    "AsyncTransaction",
+    "AsyncRedisLock",
     "AsyncRedisMemoryBackend",
 ]

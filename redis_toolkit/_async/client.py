@@ -35,6 +35,7 @@ from ..options import DEFAULT_OPTIONS, RedisConnectionConfig, RedisOptions
 from ..resilience import RedisMetrics, RetryPolicy, RetryStrategy
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
+from .locks import AsyncRedisLock
 from .pool import async_pool_manager
 from .pubsub import AsyncSubscriber, check_names
 from .resilience import (
@@ -43,6 +44,9 @@ from .resilience import (
     AsyncResiliencePath,
     AsyncRetryHandler,
 )
+from .transactions import DEFAULT_RETRIES, AsyncTransaction
+from .transactions import atomic_batch_set as _atomic_batch_set
+from .transactions import update as _update
 
 __all__ = ["AsyncRedisToolkit"]
 
@@ -380,8 +384,14 @@ class AsyncRedisToolkit:
         options: RedisOptions | None = None,
         *,
         ttl: float | timedelta | None = None,
+        atomic: bool = False,
     ) -> None:
         """Store every ``key -> value`` of ``mapping``, with an optional common ``ttl``.
+
+        ``atomic=True`` writes all or nothing in one step (MSET, or MULTI/EXEC with a TTL; no
+        chunking): no reader sees part of it. On a cluster the keys must share one slot (a
+        common hash tag such as ``{user:1}:a``), else
+        :class:`~redis_toolkit.exceptions.CrossSlotError` before anything is written.
 
         Every key and value is validated and serialized first: a bad item raises before anything
         is written. Items go in chunks of ``BATCH_CHUNK_SIZE``, one round trip each, each chunk
@@ -402,6 +412,9 @@ class AsyncRedisToolkit:
             total += len(data)
             encoded.append((name, data))
         check_batch_size(total, len(encoded), opts)
+        if atomic:
+            await _atomic_batch_set(self, encoded, extra)
+            return
 
         written: list[str] = []
         for chunk in chunks(encoded, BATCH_CHUNK_SIZE):
@@ -466,6 +479,75 @@ class AsyncRedisToolkit:
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
             deleted += int(await self._run("DEL", self._commands.delete, *chunk, key=chunk[0]))
         return deleted
+
+    # -- transactions and locks ---------------------------------------------------------------
+
+    async def update(
+        self,
+        key: str,
+        fn: Any,
+        *,
+        retries: int = DEFAULT_RETRIES,
+        ttl: float | timedelta | None = None,
+        default: Any = None,
+        options: RedisOptions | None = None,
+    ) -> Any:
+        """Atomically replace the value at ``key`` with ``fn(old_value)``; return the new value.
+
+        WATCH and GET the key, call ``fn`` (``default`` when the key is absent), then
+        MULTI/SET/EXEC. If another client changed the key in between, nothing is written and
+        it starts over, up to ``retries`` more times, then
+        :class:`~redis_toolkit.exceptions.ConflictError` (``attempts`` says how many were made).
+        ``ttl`` sets an expiry; without it the key keeps its current one. ``fn`` may run more
+        than once: keep it free of side effects. Conflicts count in ``get_metrics()``.
+        """
+        return await _update(
+            self, key, fn, retries=retries, ttl=ttl, default=default, options=options
+        )
+
+    def transaction(
+        self,
+        *keys: str,
+        retries: int = DEFAULT_RETRIES,
+        options: RedisOptions | None = None,
+    ) -> AsyncTransaction:
+        """An optimistic transaction watching ``keys``: typed reads, queued writes, one EXEC.
+
+        ``async with toolkit.transaction("a") as tx:`` runs the block once and raises
+        :class:`~redis_toolkit.exceptions.ConflictError` if a watched key changed before the
+        commit. ``async for attempt in toolkit.transaction("a", retries=5): async with attempt
+        as tx:`` runs it again on conflict (``with`` / ``for`` in the sync API). See
+        :class:`AsyncTransaction`.
+        """
+        return AsyncTransaction(self, keys, retries=retries, options=options)
+
+    def lock(
+        self,
+        name: str,
+        *,
+        ttl: float | timedelta = 30.0,
+        blocking: bool = True,
+        blocking_timeout: float | None = None,
+        auto_renew: bool = True,
+        on_error: Any = None,
+    ) -> AsyncRedisLock:
+        """A lease lock on key ``name`` with auto-renewal and a fencing token (not yet taken).
+
+        ``async with toolkit.lock("jobs:nightly", ttl=10, blocking_timeout=5) as lock:`` waits
+        up to ``blocking_timeout`` seconds (``None``: forever), then raises
+        :class:`~redis_toolkit.exceptions.LockTimeoutError`. While the block runs the lease is
+        renewed every ``ttl / 3`` (``auto_renew``); ``lock.token`` is the fencing token and
+        ``lock.lost`` tells when the lease may have run out. See :class:`AsyncRedisLock`.
+        """
+        return AsyncRedisLock(
+            self,
+            name,
+            ttl=ttl,
+            blocking=blocking,
+            blocking_timeout=blocking_timeout,
+            auto_renew=auto_renew,
+            on_error=on_error,
+        )
 
     # -- pub/sub -----------------------------------------------------------------------------
 

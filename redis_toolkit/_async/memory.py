@@ -38,6 +38,7 @@ from ..memory.models import (
 from ..memory.settings import MemorySettings
 from ..options import RedisConnectionConfig, RedisOptions
 from .client import AsyncRedisToolkit
+from .locks import AsyncRedisLock
 from .memory_store import NamespaceStore
 
 __all__ = ["AsyncRedisMemoryBackend", "RedisBackendV2"]
@@ -388,9 +389,10 @@ class AsyncRedisMemoryBackend:
                 changes["expires_at"] = None
             try:
                 return await self._update_once(dataclasses.replace(current, **changes), ttl)
-            except MemoryConflictError:
+            except MemoryConflictError as e:
                 attempt += 1
                 if attempt > retries:
+                    e.attempts = attempt
                     raise
 
     async def _update_once(self, entry: MemoryEntry, ttl: float | None) -> MemoryEntry:
@@ -631,11 +633,19 @@ class AsyncRedisMemoryBackend:
         namespace: str = "default",
         ttl: float = 30.0,
         blocking_timeout: float | None = 10.0,
-    ) -> Any:
-        """A lock on one memory (``async with backend.lock(id):``), see the toolkit's ``lock``."""
+        auto_renew: bool = True,
+    ) -> AsyncRedisLock:
+        """The toolkit's renewing, fenced lock on one memory (``async with backend.lock(id):``).
+
+        For read-modify-write sequences longer than one :meth:`update`. The lock key shares the
+        namespace's hash tag (same cluster slot as the entry). See the toolkit's ``lock``.
+        """
         lay = KeyLayout(self.settings.key_prefix, validate_namespace(namespace))
         return self.toolkit.lock(
-            lay.lock(validate_id(memory_id)), ttl=ttl, blocking_timeout=blocking_timeout
+            lay.lock(validate_id(memory_id)),
+            ttl=ttl,
+            blocking_timeout=blocking_timeout,
+            auto_renew=auto_renew,
         )
 
     # -- observability -----------------------------------------------------------------------

@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 from .client import RedisToolkit
+from .locks import RedisLock
 from .memory import RedisMemoryBackend
 from .pool import ConnectionPoolManager, pool_manager
 from .pubsub import Subscriber
 from .resilience import CircuitBreaker, HealthChecker, RetryHandler
+from .transactions import Transaction
 
 __all__ = [
     "RedisToolkit",
@@ -21,5 +23,7 @@ __all__ = [
     "RetryHandler",
     "CircuitBreaker",
     "HealthChecker",
+    "Transaction",
+    "RedisLock",
     "RedisMemoryBackend",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..exceptions import RedisToolkitError, ValidationError
+from ..exceptions import ConflictError, ValidationError
 
 __all__ = ["MemoryValidationError", "MemoryConflictError"]
 
@@ -14,11 +14,12 @@ class MemoryValidationError(ValidationError):
     """
 
 
-class MemoryConflictError(RedisToolkitError):
+class MemoryConflictError(ConflictError):
     """An optimistic update lost: the entry changed (or vanished) since it was read.
 
-    ``expected`` is the version the caller held, ``actual`` the stored one (``None``: gone).
-    Read the entry again and re-apply the change.
+    A :class:`~redis_toolkit.exceptions.ConflictError`. ``expected`` is the version the caller
+    held, ``actual`` the stored one (``None``: gone or unknown), ``attempts`` how many writes
+    were tried. Read the entry again and re-apply the change.
     """
 
     def __init__(
@@ -28,7 +29,8 @@ class MemoryConflictError(RedisToolkitError):
         key: str | None = None,
         expected: int | None = None,
         actual: int | None = None,
+        attempts: int = 1,
     ) -> None:
-        super().__init__(message, key=key)
+        super().__init__(message, key=key, attempts=attempts)
         self.expected = expected
         self.actual = actual

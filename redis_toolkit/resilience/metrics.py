@@ -53,12 +53,15 @@ _OTHER_ERROR = "Other"
 class _Stats:
     """Counters and a latency histogram for one command (or for all of them)."""
 
-    __slots__ = ("total", "failures", "retries", "latency_sum", "min", "max", "buckets")
+    __slots__ = (
+        "total", "failures", "retries", "conflicts", "latency_sum", "min", "max", "buckets"
+    )
 
     def __init__(self) -> None:
         self.total = 0
         self.failures = 0
         self.retries = 0
+        self.conflicts = 0
         self.latency_sum = 0.0
         self.min = math.inf
         self.max = 0.0
@@ -69,6 +72,7 @@ class _Stats:
         other.total = self.total
         other.failures = self.failures
         other.retries = self.retries
+        other.conflicts = self.conflicts
         other.latency_sum = self.latency_sum
         other.min = self.min
         other.max = self.max
@@ -212,6 +216,19 @@ class RedisMetrics:
             stats.retries += 1
             self._all.retries += 1
 
+    def record_conflict(self, command: str | None = "EXEC") -> None:
+        """Count one optimistic-transaction conflict (a WATCHed key changed, EXEC did nothing).
+
+        A conflict is not a failure: the server answered, and the transaction is retried or
+        reported to the caller. It counts under ``conflicts``, not ``failed_operations``.
+        """
+        with self._lock:
+            stats = self._lookup.get(command)
+            if stats is None:
+                stats = self._stats_for(command)
+            stats.conflicts += 1
+            self._all.conflicts += 1
+
     def record_breaker_transition(self, old: Any, new: Any) -> None:
         """Count a circuit breaker state change; usable directly as a breaker listener."""
         value = _state_value(new)
@@ -242,11 +259,12 @@ class RedisMetrics:
 
         Keys: ``total_operations``, ``successful_operations``, ``failed_operations``,
         ``success_rate`` (1.0 when nothing ran), ``avg_latency_ms``, ``p50_latency_ms``,
-        ``p95_latency_ms``, ``p99_latency_ms``, ``max_latency_ms``, ``retries``,
+        ``p95_latency_ms``, ``p99_latency_ms``, ``max_latency_ms``, ``retries``, ``conflicts``
+        (optimistic transactions that found a watched key changed),
         ``breaker_state`` (``None`` until a breaker reported one), ``breaker_transitions``,
         ``breaker_opens``, ``errors_by_type`` ({class name: count}), ``commands`` ({NAME:
         {total, failures, avg_latency_ms, p50_latency_ms, p95_latency_ms, p99_latency_ms,
-        retries}}) and ``uptime_seconds``.
+        retries, conflicts}}) and ``uptime_seconds``.
         """
         now = self._clock()
         with self._lock:
@@ -270,6 +288,7 @@ class RedisMetrics:
             "p99_latency_ms": _ms(overall.percentile(0.99)),
             "max_latency_ms": _ms(overall.max),
             "retries": overall.retries,
+            "conflicts": overall.conflicts,
             "breaker_state": breaker_state,
             "breaker_transitions": transitions,
             "breaker_opens": opens,
@@ -283,6 +302,7 @@ class RedisMetrics:
                     "p95_latency_ms": _ms(s.percentile(0.95)),
                     "p99_latency_ms": _ms(s.percentile(0.99)),
                     "retries": s.retries,
+                    "conflicts": s.conflicts,
                 }
                 for name, s in sorted(commands.items())
             },

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from redis_toolkit import RedisConnectionConfig, async_pool_manager
+from redis_toolkit import ConflictError, LockTimeoutError, RedisConnectionConfig, async_pool_manager
 from redis_toolkit._async.memory import AsyncRedisMemoryBackend, RedisBackendV2
 from redis_toolkit._compat import AsyncRuntime
 from redis_toolkit.memory import (
@@ -158,6 +158,23 @@ async def test_update_is_version_checked(mem_factory: Factory) -> None:
     assert stored is not None and stored.content == "fresh" and stored.tags == ("t",)
     with pytest.raises(MemoryConflictError, match="no such memory"):
         await backend.update("missing", content="x")
+    assert issubclass(MemoryConflictError, ConflictError)
+
+
+async def test_lock_on_one_memory(mem_factory: Factory) -> None:
+    backend = await mem_factory()
+    other = await mem_factory()
+    await backend.add(entry(1))
+    async with backend.lock("m1", ttl=5) as held:
+        assert held.token >= 1
+        with pytest.raises(LockTimeoutError):
+            async with other.lock("m1", blocking_timeout=0.05):
+                pass
+        async with other.lock("m2", blocking_timeout=0.05) as unrelated:
+            assert unrelated.token >= 1
+        await backend.update("m1", importance=0.9)
+    async with other.lock("m1", blocking_timeout=1) as later:
+        assert later.token > held.token  # fencing tokens grow
 
 
 async def test_batches_delete_count_and_clear(mem_factory: Factory) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from redis_toolkit import RedisConnectionConfig, pool_manager
+from redis_toolkit import ConflictError, LockTimeoutError, RedisConnectionConfig, pool_manager
 from redis_toolkit._sync.memory import RedisMemoryBackend, RedisBackendV2
 from redis_toolkit._compat import SyncRuntime
 from redis_toolkit.memory import (
@@ -159,6 +159,23 @@ def test_update_is_version_checked(mem_factory: Factory) -> None:
     assert stored is not None and stored.content == "fresh" and stored.tags == ("t",)
     with pytest.raises(MemoryConflictError, match="no such memory"):
         backend.update("missing", content="x")
+    assert issubclass(MemoryConflictError, ConflictError)
+
+
+def test_lock_on_one_memory(mem_factory: Factory) -> None:
+    backend = mem_factory()
+    other = mem_factory()
+    backend.add(entry(1))
+    with backend.lock("m1", ttl=5) as held:
+        assert held.token >= 1
+        with pytest.raises(LockTimeoutError):
+            with other.lock("m1", blocking_timeout=0.05):
+                pass
+        with other.lock("m2", blocking_timeout=0.05) as unrelated:
+            assert unrelated.token >= 1
+        backend.update("m1", importance=0.9)
+    with other.lock("m1", blocking_timeout=1) as later:
+        assert later.token > held.token  # fencing tokens grow
 
 
 def test_batches_delete_count_and_clear(mem_factory: Factory) -> None:
