@@ -122,7 +122,9 @@ class ExactEngine:
         if need <= cap:
             return
         new_cap = max(need, cap + cap // 8 + 64)
-        old = (self._vec, self._sq, self._has, self._imp, self._created, self._expires, self._type)
+        old: tuple[np.ndarray, ...] = (
+            self._vec, self._sq, self._has, self._imp, self._created, self._expires, self._type
+        )
         self._alloc(new_cap)
         n = self._n
         for dst, src in zip(
@@ -151,7 +153,9 @@ class ExactEngine:
             if first is not None:
                 self.dim = int(first.shape[0])
                 n = self._n
-                keep = (self._sq, self._has, self._imp, self._created, self._expires, self._type)
+                keep: tuple[np.ndarray, ...] = (
+                    self._sq, self._has, self._imp, self._created, self._expires, self._type
+                )
                 self._alloc(self._vec.shape[0])
                 for dst, src in zip(
                     (self._sq, self._has, self._imp, self._created, self._expires, self._type),
