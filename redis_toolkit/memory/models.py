@@ -6,6 +6,7 @@ a 1-d numpy array; it is stored as raw float32 and read back as a float32 numpy 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -174,43 +175,55 @@ def validate_entry(entry: Any, dim: int | None, *, check_values: bool = True) ->
     if not isinstance(entry, MemoryEntry):
         raise MemoryValidationError(f"expected a MemoryEntry, got {type(entry).__name__}")
     validate_id(entry.id)
-    validate_namespace(entry.namespace)
-    name = f"memory {entry.id!r}"
-    if not isinstance(entry.content, str) or not entry.content.strip():
-        raise MemoryValidationError(f"{name}: content must be a non-empty string", key=entry.id)
+    if isinstance(entry.namespace, str):
+        _valid_namespace(entry.namespace)
+    else:
+        validate_namespace(entry.namespace)  # raises
+
+    def fail(cause: str) -> MemoryValidationError:
+        return MemoryValidationError(f"memory {entry.id!r}: {cause}", key=entry.id)
+
+    content = entry.content
+    if not isinstance(content, str) or not content or content.isspace():
+        raise fail("content must be a non-empty string")
     if not isinstance(entry.memory_type, MemoryType):
-        raise MemoryValidationError(
-            f"{name}: memory_type must be a MemoryType, got {entry.memory_type!r}", key=entry.id
-        )
+        raise fail(f"memory_type must be a MemoryType, got {entry.memory_type!r}")
     imp = entry.importance
     if isinstance(imp, bool) or not isinstance(imp, (int, float)) or not 0.0 <= imp <= 1.0:
-        raise MemoryValidationError(
-            f"{name}: importance must be a number in 0..1, got {imp!r}", key=entry.id
-        )
+        raise fail(f"importance must be a number in 0..1, got {imp!r}")
     if not isinstance(entry.metadata, Mapping):
-        raise MemoryValidationError(f"{name}: metadata must be a dict", key=entry.id)
+        raise fail("metadata must be a dict")
     for tag in entry.tags:
         if not isinstance(tag, str) or not tag or "\x1f" in tag:
-            raise MemoryValidationError(
-                f"{name}: tag {tag!r} must be a non-empty string", key=entry.id
-            )
+            raise fail(f"tag {tag!r} must be a non-empty string")
     for attr in ("created_at", "updated_at", "expires_at"):
         value = getattr(entry, attr)
         if value is None and attr == "expires_at":
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+            value
         ):
-            raise MemoryValidationError(
-                f"{name}: {attr} must be POSIX seconds, got {value!r}", key=entry.id
-            )
-    if entry.embedding is None:
+            raise fail(f"{attr} must be POSIX seconds, got {value!r}")
+    emb = entry.embedding
+    if emb is None:
         return None
+    if (
+        not check_values
+        and type(emb) is np.ndarray
+        and emb.dtype == np.float32
+        and emb.ndim == 1
+        and emb.shape[0] > 0
+        and (dim is None or emb.shape[0] == dim)
+    ):
+        return emb  # already a float32 vector of the right size; values checked in bulk
     return as_vector(
-        entry.embedding, dim=dim, what=f"{name} embedding", key=entry.id, check_values=check_values
+        emb, dim=dim, what=f"memory {entry.id!r} embedding", key=entry.id, check_values=check_values
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _valid_namespace(value: str) -> str:
+    return validate_namespace(value)
 
 
 @dataclass
