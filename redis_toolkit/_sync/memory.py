@@ -23,8 +23,15 @@ from typing import Any
 import numpy as np
 from redis.exceptions import WatchError
 
-from ..memory.codec import KeyLayout, content_hash, decode_entry, encode_entry, expiry_score
-from ..memory.engine import ExactEngine, Row
+from ..memory.codec import (
+    RESULT_FIELDS,
+    KeyLayout,
+    content_hash,
+    decode_entry,
+    encode_entry,
+    expiry_score,
+)
+from ..memory.engine import ExactEngine, Hit, Row
 from ..memory.errors import MemoryConflictError, MemoryValidationError
 from ..memory.models import (
     MemoryEntry,
@@ -59,6 +66,22 @@ def _copy(entry: MemoryEntry) -> MemoryEntry:
     elif entry.embedding is not None:
         new.embedding = list(entry.embedding)
     return new
+
+
+def _queue_read(pipe: Any, key: str, full: bool) -> None:
+    if full:
+        pipe.hgetall(key)
+    else:
+        pipe.hmget(key, RESULT_FIELDS)
+
+
+def _as_fields(reply: Any, full: bool) -> dict[str, Any]:
+    """An HGETALL or HMGET reply as ``{field name: raw value}`` (empty when the entry is gone)."""
+    if full:
+        return {k.decode() if isinstance(k, bytes) else k: v for k, v in reply.items()}
+    if reply[0] is None:
+        return {}
+    return dict(zip(RESULT_FIELDS, reply))
 
 
 class RedisMemoryBackend:
@@ -527,8 +550,19 @@ class RedisMemoryBackend:
             result[memory_id] = entry
         return result
 
-    def _read_raw(self, lay: KeyLayout, ids: Sequence[str]) -> list[dict[Any, Any]]:
-        """The raw hashes of ``ids`` (empty when absent), pipelined per chunk."""
+    def _uncached(self, namespace: str, hits: Sequence[Hit], full: bool) -> list[str]:
+        """Ids of ``hits`` whose hash is not in the entry cache (with the embedding if ``full``)."""
+        missing = []
+        for hit in hits:
+            fields = self._entries.get((namespace, hit.id))
+            if fields is None or (full and "embedding" not in fields):
+                missing.append(hit.id)
+        return missing
+
+    def _read_raw(
+        self, lay: KeyLayout, ids: Sequence[str], full: bool = True
+    ) -> list[dict[Any, Any]]:
+        """The hashes of ``ids`` (empty when absent; without the embedding unless ``full``)."""
         found: list[dict[Any, Any]] = []
         for start in range(0, len(ids), WRITE_CHUNK):
             chunk = ids[start : start + WRITE_CHUNK]
@@ -536,10 +570,11 @@ class RedisMemoryBackend:
             def go(chunk: Sequence[str] = chunk) -> Any:
                 pipe = self._client.pipeline(transaction=False)
                 for memory_id in chunk:
-                    pipe.hgetall(lay.entry(memory_id))
+                    _queue_read(pipe, lay.entry(memory_id), full)
                 return pipe.execute()
 
-            found.extend(self._run("HGETALL", go, key=lay.entry(chunk[0])))
+            replies = self._run("HGETALL", go, key=lay.entry(chunk[0]))
+            found.extend(_as_fields(r, full) for r in replies)
         return found
 
     def _fresh(self, namespace: str) -> NamespaceStore:
@@ -572,28 +607,29 @@ class RedisMemoryBackend:
                 validate_query(query, store.dim)  # raises, naming both dimensions
             now = time.time()
             hits = store.engine.search(query, vector, now)
-            missing = [h.id for h in hits if (namespace, h.id) not in self._entries]
+            full = bool(query.with_embeddings)
+            missing = self._uncached(namespace, hits, full)
 
             def check_and_read() -> Any:
                 pipe = self._client.pipeline(transaction=False)
                 if not loaded_now:
                     store.queue_check(pipe, now)
                 for memory_id in missing:
-                    pipe.hgetall(lay.entry(memory_id))
+                    _queue_read(pipe, lay.entry(memory_id), full)
                 return pipe.execute()
 
             replies: Any = []
             if missing or not loaded_now:
                 replies = self._run("HGETALL", check_and_read, key=lay.log)
             checks = 0 if loaded_now else (3 if len(replies) - len(missing) == 3 else 2)
-            found = replies[checks:]
+            found = [_as_fields(r, full) for r in replies[checks:]]
             if checks:
                 changed, stale = store.settle(replies[:checks], now)
                 self._forget(namespace, stale)
                 if changed:  # search again on the patched matrix; read what it found
                     hits = store.engine.search(query, vector, now)
-                    missing = [h.id for h in hits if (namespace, h.id) not in self._entries]
-                    found = self._read_raw(lay, missing)
+                    missing = self._uncached(namespace, hits, full)
+                    found = self._read_raw(lay, missing, full)
         self._counts["entry_cache_hits"] += len(hits) - len(missing)
         self._counts["entry_cache_misses"] += len(missing)
         fresh = dict(zip(missing, found))
@@ -601,10 +637,10 @@ class RedisMemoryBackend:
             self._remember(namespace, memory_id, fields)
         results: list[MemoryResult] = []
         for hit in hits:
-            fields = fresh.get(hit.id) or self._entries.get((namespace, hit.id))
-            if not fields:
+            raw = fresh.get(hit.id) or self._entries.get((namespace, hit.id))
+            if not raw:
                 continue  # deleted between the search and the read
-            entry = decode_entry(hit.id, namespace, fields)
+            entry = decode_entry(hit.id, namespace, raw)
             if entry.expires_at is not None and entry.expires_at <= now:
                 continue  # expired between the search and the read
             results.append(MemoryResult(entry, hit.score, hit.similarity, hit.recency))

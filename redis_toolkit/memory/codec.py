@@ -29,10 +29,24 @@ import numpy as np
 from .errors import MemoryValidationError
 from .models import MemoryEntry, MemoryType
 
-__all__ = ["KeyLayout", "encode_entry", "decode_entry", "INDEX_FIELDS", "content_hash", "SEP"]
+__all__ = [
+    "KeyLayout",
+    "encode_entry",
+    "decode_entry",
+    "INDEX_FIELDS",
+    "RESULT_FIELDS",
+    "content_hash",
+    "SEP",
+]
 
 SEP = "\x1f"  # joins tags and ids: not allowed in either
 _F32 = np.dtype("<f4")
+
+#: Fields of a query result without its embedding (HMGET); ``content`` first (None: gone).
+RESULT_FIELDS = (
+    "content", "type", "importance", "metadata", "tags", "created_at", "updated_at",
+    "expires_at", "version",
+)  # fmt: skip
 
 #: Fields a client-side index needs, in this order (HMGET).
 INDEX_FIELDS = ("embedding", "type", "importance", "created_at", "expires_at", "tags", "content")
@@ -142,7 +156,7 @@ def decode_vector(raw: Any) -> np.ndarray | None:
 
 
 def decode_entry(memory_id: str, namespace: str, fields: dict[Any, Any]) -> MemoryEntry:
-    """An entry from its hash (HGETALL reply with bytes keys and values)."""
+    """An entry from its hash fields (names as str or bytes, values as bytes)."""
     f = {_s(k): v for k, v in fields.items()}
     vec = decode_vector(f.get("embedding"))
     expires = _s(f.get("expires_at", b""))

@@ -117,20 +117,19 @@ class ExactEngine:
         self._expires = np.full(capacity, _NEVER, dtype=np.float64)
         self._type = np.zeros(capacity, dtype=np.int8)
 
+    def _arrays(self) -> list[np.ndarray]:
+        """Every per-row array, the matrix first."""
+        return [self._vec, self._sq, self._has, self._imp, self._created, self._expires, self._type]
+
     def _grow(self, need: int) -> None:
         cap = self._vec.shape[0]
         if need <= cap:
             return
         new_cap = max(need, cap + cap // 8 + 64)
-        old: tuple[np.ndarray, ...] = (
-            self._vec, self._sq, self._has, self._imp, self._created, self._expires, self._type
-        )
+        old = self._arrays()
         self._alloc(new_cap)
         n = self._n
-        for dst, src in zip(
-            (self._vec, self._sq, self._has, self._imp, self._created, self._expires, self._type),
-            old,
-        ):
+        for dst, src in zip(self._arrays(), old):
             if dst.shape[1:] == src.shape[1:]:
                 dst[:n] = src[:n]  # (a matrix still without a dimension has nothing to copy)
 
@@ -153,14 +152,9 @@ class ExactEngine:
             if first is not None:
                 self.dim = int(first.shape[0])
                 n = self._n
-                keep: tuple[np.ndarray, ...] = (
-                    self._sq, self._has, self._imp, self._created, self._expires, self._type
-                )
+                keep = self._arrays()[1:]
                 self._alloc(self._vec.shape[0])
-                for dst, src in zip(
-                    (self._sq, self._has, self._imp, self._created, self._expires, self._type),
-                    keep,
-                ):
+                for dst, src in zip(self._arrays()[1:], keep):
                     dst[:n] = src[:n]
         new = sum(1 for r in rows if r.id not in self._row)
         self._grow(self._n + new)

@@ -234,7 +234,7 @@ class MemoryQuery:
     one), ``created_after``/``created_before`` (POSIX seconds), ``text`` (case-insensitive
     substring of the content). ``score = similarity_weight * similarity + importance_weight *
     importance + recency_weight * recency`` (see docs/MEMORY_BACKEND.md); results under
-    ``min_score`` are dropped.
+    ``min_score`` are dropped. Results carry their embedding only with ``with_embeddings=True``.
     """
 
     embedding: Any = None
@@ -252,6 +252,9 @@ class MemoryQuery:
     recency_weight: float = 0.0
     #: Seconds after which the recency part of a memory has halved.
     recency_half_life: float = 86400.0
+    #: Read the results' embeddings too (1.5 KB each at 384-d); by default ``embedding`` is
+    #: None on query results (``get`` always returns it).
+    with_embeddings: bool = False
 
 
 def validate_query(query: Any, dim: int | None) -> np.ndarray | None:

@@ -215,6 +215,11 @@ def test_vector_query_ranks_exactly_and_filters(mem_factory: Factory) -> None:
     assert [r.id for r in results] == [f"m{i}" for i in np.argsort(-cos)[:5]]
     assert results[0].similarity == pytest.approx(float(cos.max()), abs=1e-5)
     assert results[0].content.startswith("memory number")  # entry fields read directly
+    assert results[0].embedding is None  # not read unless asked for
+    best = entries[int(np.argmax(cos))]
+    full = backend.query(MemoryQuery(embedding=q, limit=1, with_embeddings=True))
+    assert np.array_equal(full[0].embedding, np.asarray(best.embedding, dtype=np.float32))
+    assert full[0].metadata == {} and full[0].version >= 1
 
     def expect(keep: Callable[[int], bool], limit: int = 5) -> list[str]:
         order = [int(i) for i in np.argsort(-cos) if keep(int(i))]
