@@ -118,7 +118,7 @@ class AsyncRedisMemoryBackend:
         self._client = self.toolkit.client
         self._run = self.toolkit._resilience.run
         self._writer = uuid.uuid4().hex
-        self._stores: dict[str, NamespaceStore] = {}
+        self._stores: OrderedDict[str, NamespaceStore] = OrderedDict()
         # Raw hashes of recently found entries, for query results (kept exact by the refresh).
         self._entries: OrderedDict[tuple[str, str], dict[Any, Any]] = OrderedDict()
         self._counts = {"queries": 0, "entry_cache_hits": 0, "entry_cache_misses": 0}
@@ -155,7 +155,9 @@ class AsyncRedisMemoryBackend:
 
     def _store(self, namespace: str) -> NamespaceStore:
         store = self._stores.get(namespace)
-        if store is None:
+        if store is not None:
+            self._stores.move_to_end(namespace)
+        else:
             store = NamespaceStore(
                 KeyLayout(self.settings.key_prefix, namespace),
                 ExactEngine(self.settings.metric, self.settings.dimension),
@@ -165,6 +167,9 @@ class AsyncRedisMemoryBackend:
                 reclaim_interval=float(self.settings.reclaim_interval),
             )
             self._stores[namespace] = store
+            while len(self._stores) > self.settings.max_cached_namespaces:
+                dropped, _ = self._stores.popitem(last=False)  # least recently used
+                self._forget(dropped, ["*"])
         return store
 
     def _remember(self, namespace: str, memory_id: str, fields: dict[Any, Any]) -> None:

@@ -44,6 +44,8 @@ class MemorySettings:
     - ``entry_cache_size``: decoded entries kept per backend for query results (0: none).
     - ``reclaim_interval``: seconds between sweeps of expired ids from a namespace's index
       (piggybacked on a query's freshness check; 0: at every query).
+    - ``max_cached_namespaces``: namespaces whose matrix a backend keeps; the least recently
+      used one beyond that is dropped (and loaded again if queried again).
     """
 
     key_prefix: str = "mem"
@@ -54,6 +56,7 @@ class MemorySettings:
     change_log_length: int = 10_000
     entry_cache_size: int = 4096
     reclaim_interval: float = 60.0
+    max_cached_namespaces: int = 64
 
     def __post_init__(self) -> None:
         if not isinstance(self.key_prefix, str) or not _PREFIX_RE.match(self.key_prefix):
@@ -80,12 +83,12 @@ class MemorySettings:
                 raise MemoryValidationError(f"ttls[{mtype.value}] must be > 0 seconds or None")
             merged[mtype] = None if ttl is None else float(ttl)
         self.ttls = merged  # type: ignore[assignment]
-        for name in ("change_log_length", "entry_cache_size"):
+        for name in ("change_log_length", "entry_cache_size", "max_cached_namespaces"):
             value: Any = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise MemoryValidationError(f"{name} must be an int >= 0, got {value!r}")
-        if self.change_log_length < 1:
-            raise MemoryValidationError("change_log_length must be >= 1")
+        if self.change_log_length < 1 or self.max_cached_namespaces < 1:
+            raise MemoryValidationError("change_log_length and max_cached_namespaces must be >= 1")
         if not isinstance(self.reclaim_interval, (int, float)) or self.reclaim_interval < 0:
             raise MemoryValidationError("reclaim_interval must be >= 0 seconds")
 

@@ -291,6 +291,17 @@ async def test_namespaces_are_isolated_in_one_slot(mem_factory: Factory) -> None
         assert len({client.keyslot(k) for k in keys}) == 1
 
 
+async def test_least_recently_used_namespaces_are_dropped(mem_factory: Factory) -> None:
+    backend = await mem_factory(max_cached_namespaces=2)
+    for name in ("a", "b", "c"):
+        await backend.add(entry(1, namespace=name))
+        assert len(await backend.query(MemoryQuery(namespace=name))) == 1
+    memory = backend.get_metrics()["memory"]
+    assert memory["namespaces_cached"] == 2 and memory["full_loads"] == 3
+    assert len(await backend.query(MemoryQuery(namespace="a"))) == 1  # loaded again
+    assert backend.get_metrics()["memory"]["full_loads"] == 4
+
+
 async def test_two_backends_see_each_others_changes(mem_factory: Factory) -> None:
     writer = await mem_factory(reclaim_interval=0)
     reader = await mem_factory(reclaim_interval=0)
