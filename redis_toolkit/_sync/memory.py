@@ -120,6 +120,7 @@ class RedisMemoryBackend:
         self._run = self.toolkit._resilience.run
         self._writer = uuid.uuid4().hex
         self._stores: OrderedDict[str, NamespaceStore] = OrderedDict()
+        self._dropped_stats: dict[str, int] = {}  # counters of namespaces no longer cached
         # Raw hashes of recently found entries, for query results (kept exact by the refresh).
         self._entries: OrderedDict[tuple[str, str], dict[Any, Any]] = OrderedDict()
         self._counts = {"queries": 0, "entry_cache_hits": 0, "entry_cache_misses": 0}
@@ -169,8 +170,10 @@ class RedisMemoryBackend:
             )
             self._stores[namespace] = store
             while len(self._stores) > self.settings.max_cached_namespaces:
-                dropped, _ = self._stores.popitem(last=False)  # least recently used
+                dropped, old = self._stores.popitem(last=False)  # least recently used
                 self._forget(dropped, ["*"])
+                for name, value in old.stats.items():
+                    self._dropped_stats[name] = self._dropped_stats.get(name, 0) + value
         return store
 
     def _remember(self, namespace: str, memory_id: str, fields: dict[Any, Any]) -> None:
@@ -704,7 +707,7 @@ class RedisMemoryBackend:
             "cache_bytes": sum(s.nbytes() for s in spaces),
             **self._counts,
             **{
-                k: sum(s.stats[k] for s in spaces)
+                k: sum(s.stats[k] for s in spaces) + self._dropped_stats.get(k, 0)
                 for k in ("refreshes", "full_loads", "changes_applied", "reclaimed")
             },
         }
