@@ -6,6 +6,11 @@ client-side float32 matrix per namespace (:class:`~redis_toolkit.memory.engine.E
 kept fresh across processes by a version counter and a change log (see ``memory_store``).
 Runs on a toolkit it owns, so every Redis call goes through its pool, breaker, retries and
 metrics. The sync twin ``RedisMemoryBackend`` is generated from this module.
+
+Longer than the house's ~600 lines on purpose: it is one public class (the design's API, about
+twenty documented methods) whose writes and reads share the namespace lock and entry cache;
+the namespace view and its coherence protocol already live apart in ``memory_store``, the
+model, codec and search math in the pure ``redis_toolkit.memory`` package.
 """
 
 from __future__ import annotations
