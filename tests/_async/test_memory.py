@@ -291,6 +291,31 @@ async def test_namespaces_are_isolated_in_one_slot(mem_factory: Factory) -> None
         assert len({client.keyslot(k) for k in keys}) == 1
 
 
+async def test_concurrent_writers_and_readers(mem_factory: Factory) -> None:
+    """Tasks sharing one backend (threads' turns in the sync API) write and query together."""
+    backend = await mem_factory()
+    reader = await mem_factory()
+    await backend.add(entry(0))
+
+    async def write(i: int) -> str:
+        return await backend.add(entry(i, importance=0.9))
+
+    async def read(i: int) -> int:
+        return len(await reader.query(MemoryQuery(limit=100)))
+
+    ids = await AsyncRuntime.gather(*(write(i) for i in range(1, 21)))
+    counts = await AsyncRuntime.gather(*(read(i) for i in range(10)))
+    assert sorted(ids) == sorted(f"m{i}" for i in range(1, 21))
+    assert counts == [21] * 10
+    updates = await AsyncRuntime.gather(
+        *(backend.update(f"m{i}", importance=0.1) for i in range(1, 21))
+    )
+    versions = [u.version for u in updates]
+    assert len(set(versions)) == 20  # every write got its own version
+    low = await reader.query(MemoryQuery(limit=100, min_importance=0.5))
+    assert [r.id for r in low] == ["m0"]
+
+
 async def test_least_recently_used_namespaces_are_dropped(mem_factory: Factory) -> None:
     backend = await mem_factory(max_cached_namespaces=2)
     for name in ("a", "b", "c"):
