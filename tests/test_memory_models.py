@@ -119,6 +119,15 @@ def test_codec_round_trip_and_layout() -> None:
     assert back.expires_at == pytest.approx(e.expires_at)
 
 
+def test_entries_compare_by_value_with_array_embeddings() -> None:
+    a = MemoryEntry(id="x", content="c", embedding=np.array([1.0, 2.0], dtype=np.float32))
+    b = MemoryEntry(id="x", content="c", embedding=[1.0, 2.0], created_at=a.created_at)
+    assert a == b
+    b.embedding = [1.0, 2.5]
+    assert a != b
+    assert a != MemoryEntry(id="x", content="c", created_at=a.created_at)
+
+
 def test_result_reads_like_its_entry() -> None:
     e = MemoryEntry(id="x", content="c", importance=0.3, metadata={"a": 1})
     r = MemoryResult(e, score=0.9, similarity=0.8, recency=0.5)

@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -93,6 +93,21 @@ class MemoryEntry:
             self.tags = tuple(self.tags)
         if self.updated_at is None:
             self.updated_at = self.created_at
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MemoryEntry):
+            return NotImplemented
+        names = [f.name for f in fields(self) if f.name != "embedding"]
+        if any(getattr(self, n) != getattr(other, n) for n in names):
+            return False
+        a, b = self.embedding, other.embedding
+        if a is None or b is None:
+            return a is b
+        return bool(
+            np.array_equal(np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32))
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a plain dataclass
 
     def __repr__(self) -> str:
         emb = "None" if self.embedding is None else f"<{len(self.embedding)} floats>"
