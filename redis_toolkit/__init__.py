@@ -17,6 +17,7 @@ from ._async import (
     AsyncClusterOperations,
     AsyncHealthChecker,
     AsyncRedisLock,
+    AsyncRedisMemoryBackend,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
@@ -27,6 +28,7 @@ from ._sync import (
     ClusterOperations,
     HealthChecker,
     RedisLock,
+    RedisMemoryBackend,
     RedisToolkit,
     RetryHandler,
     Subscriber,
@@ -88,6 +90,9 @@ __all__ = [
     # cluster (more in redis_toolkit.cluster_utils)
     "AsyncClusterOperations",
     "ClusterOperations",
+    # memory for AI agents (models in redis_toolkit.memory)
+    "AsyncRedisMemoryBackend",
+    "RedisMemoryBackend",
     # pools
     "AsyncConnectionPoolManager",
     "ConnectionPoolManager",

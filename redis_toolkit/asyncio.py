@@ -21,6 +21,7 @@ from ._async import (
     AsyncClusterOperations,
     AsyncHealthChecker,
     AsyncRedisLock,
+    AsyncRedisMemoryBackend,
     AsyncRedisToolkit,
     AsyncRetryHandler,
     AsyncSubscriber,
@@ -30,6 +31,8 @@ from ._async import AsyncCircuitBreaker as CircuitBreaker
 from ._async import AsyncClusterOperations as ClusterOperations
 from ._async import AsyncHealthChecker as HealthChecker
 from ._async import AsyncRedisLock as RedisLock
+from ._async import AsyncRedisMemoryBackend as RedisBackendV2
+from ._async import AsyncRedisMemoryBackend as RedisMemoryBackend
 from ._async import AsyncRedisToolkit as RedisToolkit
 from ._async import AsyncRetryHandler as RetryHandler
 from ._async import AsyncSubscriber as Subscriber
@@ -87,6 +90,10 @@ __all__ = [
     # cluster
     "ClusterOperations",
     "AsyncClusterOperations",
+    # memory for AI agents (models in redis_toolkit.memory)
+    "RedisMemoryBackend",
+    "AsyncRedisMemoryBackend",
+    "RedisBackendV2",
     # pools
     "ConnectionPoolManager",
     "AsyncConnectionPoolManager",

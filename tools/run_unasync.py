@@ -63,6 +63,8 @@ TREES = [
 # Names unasync's own rules do not cover. Its default turns ``AsyncFoo`` into ``SyncFoo``; every
 # async name is mapped here explicitly instead, so the generated code reads as plain sync code.
 REPLACEMENTS = {
+    # package paths that tests import (redis_toolkit._async.memory -> redis_toolkit._sync.memory)
+    "_async": "_sync",
     # lifecycle
     "aclose": "close",
     # the _compat twins
@@ -89,6 +91,7 @@ REPLACEMENTS = {
     "AsyncClusterOperations": "ClusterOperations",
     "AsyncTransaction": "Transaction",
     "AsyncRedisLock": "RedisLock",
+    "AsyncRedisMemoryBackend": "RedisMemoryBackend",
     # test fixtures: `atoolkit` in tests/_async is `toolkit` in tests/_sync
     "atoolkit": "toolkit",
     "atoolkit_server": "toolkit_server",
@@ -383,6 +386,8 @@ def resolve_async_branches(rel: str, text: str) -> tuple[str, list[Problem]]:
 def _prose_rules() -> list[tuple[re.Pattern[str], str]]:
     rules = [(re.compile(pattern), repl) for pattern, repl in DOC_REWRITES]
     for name in sorted(REPLACEMENTS, key=len, reverse=True):
+        if name == "_async":  # a path in prose names the source of truth: it stays as written
+            continue
         rules.append((re.compile(rf"(?<!\w){re.escape(name)}\b"), REPLACEMENTS[name]))
     return rules
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .client import AsyncRedisToolkit
 from .cluster import AsyncClusterOperations
 from .locks import AsyncRedisLock
+from .memory import AsyncRedisMemoryBackend
 from .pool import AsyncConnectionPoolManager, async_pool_manager
 from .pubsub import AsyncSubscriber
 from .resilience import AsyncCircuitBreaker, AsyncHealthChecker, AsyncRetryHandler
@@ -25,4 +26,5 @@ __all__ = [
     "AsyncClusterOperations",
     "AsyncTransaction",
     "AsyncRedisLock",
+    "AsyncRedisMemoryBackend",
 ]

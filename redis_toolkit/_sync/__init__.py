@@ -10,6 +10,7 @@ from __future__ import annotations
 from .client import RedisToolkit
 from .cluster import ClusterOperations
 from .locks import RedisLock
+from .memory import RedisMemoryBackend
 from .pool import ConnectionPoolManager, pool_manager
 from .pubsub import Subscriber
 from .resilience import CircuitBreaker, HealthChecker, RetryHandler
@@ -26,4 +27,5 @@ __all__ = [
     "ClusterOperations",
     "Transaction",
     "RedisLock",
+    "RedisMemoryBackend",
 ]

@@ -26,7 +26,7 @@ from redis_toolkit.cluster_utils import (
     keyslot,
     same_slot,
 )
-from tests._async.conftest import cluster_config
+from tests._sync.conftest import cluster_config
 from tests.servers import RedisClusterNodes, RedisServer, wait_until
 
 

@@ -20,7 +20,7 @@ from redis_toolkit import (
     ValidationError,
     pool_manager,
 )
-from redis_toolkit._async import client as client_module
+from redis_toolkit._sync import client as client_module
 from redis_toolkit._compat import Event, Runtime
 from tests._hardening_support import CancelledError
 from tests.servers import RedisServer
