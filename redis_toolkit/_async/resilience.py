@@ -453,6 +453,10 @@ class AsyncHealthChecker:
     async def _run(self) -> None:
         while not self._stop.is_set():
             ok = await self.check()
+            if AsyncRuntime.being_cancelled():
+                # The event loop shuts down (an unclosed toolkit at the end of asyncio.run):
+                # end now, even if what was awaited above swallowed the cancellation.
+                return
             if not ok and self._last_error is not None:
                 error = wrap_redis_error(self._last_error, "health check", address=self._address)
                 logger.warning("%s (%d in a row)", error, self._consecutive_failures)
@@ -462,6 +466,8 @@ class AsyncHealthChecker:
                     except Exception:
                         logger.exception("health check on_error callback raised")
             await self._stop.wait(self.interval)
+            if AsyncRuntime.being_cancelled():
+                return
 
     def is_healthy(self) -> bool:
         """The outcome of the last check (True before the first one: nothing failed yet)."""

@@ -448,6 +448,10 @@ class HealthChecker:
     def _run(self) -> None:
         while not self._stop.is_set():
             ok = self.check()
+            if Runtime.being_cancelled():
+                # The event loop shuts down (an unclosed toolkit at the end of asyncio.run):
+                # end now, even if what was awaited above swallowed the cancellation.
+                return
             if not ok and self._last_error is not None:
                 error = wrap_redis_error(self._last_error, "health check", address=self._address)
                 logger.warning("%s (%d in a row)", error, self._consecutive_failures)
@@ -457,6 +461,8 @@ class HealthChecker:
                     except Exception:
                         logger.exception("health check on_error callback raised")
             self._stop.wait(self.interval)
+            if Runtime.being_cancelled():
+                return
 
     def is_healthy(self) -> bool:
         """The outcome of the last check (True before the first one: nothing failed yet)."""
