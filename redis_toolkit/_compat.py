@@ -14,7 +14,8 @@ sync code reads as ordinary sync code).
   (wait for it with a timeout), ``call`` (run a user callback), ``monotonic``, ...
 - ``AsyncEmbedded`` / ``Embedded``: clients of the in-process fakeredis backend (memory://).
 - The redis-py types the I/O code names: ``AsyncRedis`` / ``Redis``, ``AsyncRedisCluster`` /
-  ``RedisCluster``, ``AsyncClusterNode`` / ``ClusterNode``, ``AsyncRetry`` / ``Retry``.
+  ``RedisCluster``, ``AsyncClusterNode`` / ``ClusterNode``, ``AsyncRetry`` / ``Retry``,
+  ``AsyncBlockingConnectionPool`` / ``BlockingConnectionPool``.
 
 What exists in async only (auto-pipelining) is not twinned: it lives in ``_coalesce`` and the
 async source reaches it inside an ``if True:  # ASYNC`` branch that the generator resolves.
@@ -60,6 +61,8 @@ __all__ = [
     "ClusterNode",
     "AsyncRetry",
     "Retry",
+    "AsyncBlockingConnectionPool",
+    "BlockingConnectionPool",
     "AsyncEmbedded",
     "Embedded",
 ]
@@ -78,6 +81,8 @@ AsyncClusterNode = redis.asyncio.cluster.ClusterNode
 ClusterNode = redis.cluster.ClusterNode
 AsyncRetry = redis.asyncio.retry.Retry
 Retry = redis.retry.Retry
+AsyncBlockingConnectionPool = redis.asyncio.BlockingConnectionPool
+BlockingConnectionPool = redis.BlockingConnectionPool
 
 
 # --- locks and events -----------------------------------------------------------------------
@@ -497,4 +502,3 @@ class Embedded:
         import fakeredis
 
         return fakeredis.FakeRedis(server=_embedded_server(name), **kwargs)
-

@@ -75,6 +75,7 @@ REPLACEMENTS = {
     "AsyncRedisCluster": "RedisCluster",
     "AsyncClusterNode": "ClusterNode",
     "AsyncRetry": "Retry",
+    "AsyncBlockingConnectionPool": "BlockingConnectionPool",
     # public classes
     "AsyncRedisToolkit": "RedisToolkit",
     "AsyncConnectionPoolManager": "ConnectionPoolManager",
