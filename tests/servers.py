@@ -476,6 +476,7 @@ class SilentPeer:
         self.port = self._listener.getsockname()[1]
         self._accepted: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def start(self) -> SilentPeer:
         threading.Thread(target=self._accept, daemon=True, name="silent-peer").start()
@@ -488,6 +489,9 @@ class SilentPeer:
             except OSError:
                 return
             with self._lock:
+                if self._closed:  # accepted while closing: hang up at once
+                    conn.close()
+                    return
                 self._accepted.append(conn)
             threading.Thread(target=self._drain, args=(conn,), daemon=True).start()
 
@@ -506,6 +510,14 @@ class SilentPeer:
             return len(self._accepted)
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        try:
+            # shutdown() wakes an accept() blocked in another thread; close() alone would not,
+            # and that accept() could still take one more connection.
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self._listener.close()
         except OSError:
