@@ -9,12 +9,68 @@ With ``_compat``, the only module of the package allowed to import asyncio.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.exceptions
 
 __all__ = ["Coalescer", "coalescing"]
+
+
+class _ParseFailure:
+    """What an isolated response callback returns instead of raising: the error it raised."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+class _IsolatedCallbacks:
+    """A client's response callbacks, each returning :class:`_ParseFailure` instead of raising.
+
+    A pipeline reads every reply through these, so one reply that fails to parse never aborts
+    the reading of the replies after it (which would fail every command of the round trip).
+    """
+
+    def __init__(self, callbacks: Any) -> None:
+        self._callbacks = callbacks
+        self._wrapped: dict[Any, Callable[..., Any]] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._callbacks
+
+    def __getitem__(self, name: Any) -> Callable[..., Any]:
+        callback = self._callbacks[name]
+        wrapped = self._wrapped.get(name)
+        if wrapped is None or getattr(wrapped, "__wrapped__", None) is not callback:
+            wrapped = self._wrapped[name] = _isolate(callback)
+        return wrapped
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        return self[name] if name in self._callbacks else default
+
+
+def _isolate(callback: Callable[..., Any]) -> Callable[..., Any]:
+    def call(response: Any, **options: Any) -> Any:
+        try:
+            result = callback(response, **options)
+        except Exception as e:
+            return _ParseFailure(e)
+        if inspect.isawaitable(result):
+            return _await_isolated(result)
+        return result
+
+    call.__wrapped__ = callback  # type: ignore[attr-defined]
+    return call
+
+
+async def _await_isolated(result: Awaitable[Any]) -> Any:
+    try:
+        return await result
+    except Exception as e:
+        return _ParseFailure(e)
 
 
 def coalescing(client: Any) -> Any:
@@ -35,6 +91,10 @@ class Coalescer:
     waits behind it goes out on another connection. A caller cancelled while its command waits
     is dropped from the batch: its command is never sent.
 
+    One command never fails another's round trip: a command whose arguments redis-py cannot
+    encode fails alone, before anything is sent (the others go out without it), and a reply
+    that fails to parse (its response callback raises) fails only its own caller.
+
     This is what lets many tasks outrun one thread: redis-py's per-command cost in asyncio is
     paid once per pipeline instead of once per command.
     """
@@ -46,6 +106,7 @@ class Coalescer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reset()
         self._methods: dict[str, Callable[..., Awaitable[Any]]] = {}
+        self._callbacks: _IsolatedCallbacks | None = None
 
     def _reset(self) -> None:
         self._pending: list[tuple[str, tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
@@ -100,6 +161,41 @@ class Coalescer:
             # Still waiting behind a round trip that does not end: send them on another connection.
             self._kick(force=True)
 
+    def _pipeline(self) -> Any:
+        pipe = self._client.pipeline(transaction=False)
+        callbacks = getattr(pipe, "response_callbacks", None)
+        if callbacks is not None:
+            if self._callbacks is None or self._callbacks._callbacks is not callbacks:
+                self._callbacks = _IsolatedCallbacks(callbacks)
+            pipe.response_callbacks = self._callbacks
+        return pipe
+
+    def _drop_unencodable(
+        self, stack: list[Any], batch: list[tuple[str, tuple[Any, ...], dict[str, Any], Any]]
+    ) -> bool:
+        """After a failed round trip: fail each command that cannot be encoded with its own
+        error and queue the others again; return whether any was found (else the failure was
+        the round trip's, not a command's)."""
+        pool = getattr(self._client, "connection_pool", None)
+        if pool is None or len(stack) != len(batch):
+            return False
+        encoder = pool.get_encoder()
+        retry = []
+        found = False
+        for (command_args, _), item in zip(stack, batch):
+            try:
+                for arg in command_args:
+                    encoder.encode(arg)
+            except Exception as e:
+                found = True
+                if not item[3].done():
+                    item[3].set_exception(e)
+            else:
+                retry.append(item)
+        if found:
+            self._pending[:0] = retry
+        return found
+
     async def _flush(self) -> None:
         try:
             while self._pending:
@@ -107,13 +203,28 @@ class Coalescer:
                 del self._pending[: self._max_batch]
                 if not batch:
                     continue
+                pipe = self._pipeline()
+                queued = []
+                for item in batch:
+                    name, args, kwargs, future = item
+                    try:
+                        getattr(pipe, name)(*args, **kwargs)
+                    except Exception as e:  # arguments redis-py refuses: this command alone
+                        future.set_exception(e)
+                    else:
+                        queued.append(item)
+                batch = queued
+                if not batch:
+                    continue
+                stack = list(getattr(pipe, "command_stack", ()))  # execute() empties it
                 self._in_flight += 1
                 try:
-                    pipe = self._client.pipeline(transaction=False)
-                    for name, args, kwargs, _ in batch:
-                        getattr(pipe, name)(*args, **kwargs)
                     results = await pipe.execute(raise_on_error=False)
                 except BaseException as e:
+                    if isinstance(e, Exception) and self._drop_unencodable(stack, batch):
+                        # Nothing was sent (packing failed): the commands that cannot be
+                        # encoded failed alone; the others go out again without them.
+                        continue
                     # The round trip failed: each of its callers hears why. If it was this
                     # flusher that was cancelled (loop shutting down), the callers were not: they
                     # get a connection error that says so, not a cancellation of their own.
@@ -133,7 +244,9 @@ class Coalescer:
                 for (*_, future), result in zip(batch, results):
                     if future.done():  # the caller was cancelled while its command ran
                         continue
-                    if isinstance(result, Exception):
+                    if isinstance(result, _ParseFailure):
+                        future.set_exception(result.error)
+                    elif isinstance(result, Exception):
                         future.set_exception(result)
                     else:
                         future.set_result(result)

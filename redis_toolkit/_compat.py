@@ -15,7 +15,8 @@ sync code reads as ordinary sync code).
 - ``AsyncEmbedded`` / ``Embedded``: clients of the in-process fakeredis backend (memory://).
 - The redis-py types the I/O code names: ``AsyncRedis`` / ``Redis``, ``AsyncRedisCluster`` /
   ``RedisCluster``, ``AsyncClusterNode`` / ``ClusterNode``, ``AsyncRetry`` / ``Retry``,
-  ``AsyncRedisPyLock`` / ``RedisPyLock`` (redis-py's lease lock).
+  ``AsyncRedisPyLock`` / ``RedisPyLock`` (redis-py's lease lock),
+  ``AsyncBlockingConnectionPool`` / ``BlockingConnectionPool``.
 - ``AsyncWatchPipeline`` / ``WatchPipeline``: WATCH/MULTI/EXEC pipelines (on a cluster, the async
   one runs on the node owning the slot: redis-py's async cluster pipeline would block the loop).
 
@@ -70,6 +71,8 @@ __all__ = [
     "RedisPyLock",
     "AsyncWatchPipeline",
     "WatchPipeline",
+    "AsyncBlockingConnectionPool",
+    "BlockingConnectionPool",
     "AsyncEmbedded",
     "Embedded",
 ]
@@ -88,6 +91,9 @@ AsyncClusterNode = redis.asyncio.cluster.ClusterNode
 ClusterNode = redis.cluster.ClusterNode
 AsyncRetry = redis.asyncio.retry.Retry
 Retry = redis.retry.Retry
+AsyncBlockingConnectionPool = redis.asyncio.BlockingConnectionPool
+BlockingConnectionPool = redis.BlockingConnectionPool
+
 # redis-py's lease lock (SET NX PX with a random token, Lua release/extend/reacquire).
 AsyncRedisPyLock = redis.asyncio.lock.Lock
 RedisPyLock = redis.lock.Lock
@@ -614,4 +620,3 @@ class Embedded:
         import fakeredis
 
         return fakeredis.FakeRedis(server=_embedded_server(name), **kwargs)
-

@@ -243,10 +243,12 @@ def wrap_redis_error(
             key=key,
             channel=channel,
         )
-    if isinstance(error, rex.MaxConnectionsError):
+    if isinstance(error, rex.MaxConnectionsError) or (
+        isinstance(error, rex.ConnectionError) and str(error) == "No connection available."
+    ):
         return ConnectionFailedError(
             f"{operation}{target} failed{where}: the connection pool is exhausted ({error}). "
-            "Raise max_connections, or use fewer concurrent callers.",
+            "Raise max_connections or pool_timeout, or use fewer concurrent callers.",
             key=key,
             channel=channel,
         )

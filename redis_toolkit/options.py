@@ -122,8 +122,11 @@ class RedisConnectionConfig:
       ``redis+cluster://h1:p1,h2:p2`` (``rediss+cluster://`` with TLS) for a cluster; what it
       names (host, port, db, credentials, TLS, socket path, startup nodes) overrides the
       matching fields.
-    - ``max_connections``: pool limit (``None``: unbounded, as 0.4); the real field of the pool
-      limit (``RedisOptions.max_connections``, 0.4's spelling, overrides it when set);
+    - ``max_connections``: pool limit, 50 by default (``None``: unbounded, as 0.4); the real
+      field of the pool limit (``RedisOptions.max_connections``, 0.4's spelling, overrides it
+      when set). A caller finding every connection busy waits up to ``pool_timeout`` seconds
+      (5 by default; ``None``: forever) for one to come back, then fails with
+      :class:`~redis_toolkit.exceptions.ConnectionFailedError` (pool exhausted);
       ``min_connections``: connections opened ahead when the toolkit is entered (``with`` /
       ``async with``).
     - ``cluster_mode``, ``startup_nodes`` (``"host:port"``, ``(host, port)`` or
@@ -140,7 +143,8 @@ class RedisConnectionConfig:
       ``half_open_max_calls``, ``health_check_enabled`` (a background PING every
       ``health_checker_interval`` seconds, 30 by default), ``max_retries``, ``retry_strategy``
       (``"exponential_backoff"``, ``"linear_backoff"``, ``"fixed_delay"``), ``retry_delay``,
-      ``max_retry_delay``, ``retry_jitter``, ``retry_deadline`` (seconds for all attempts),
+      ``max_retry_delay``, ``retry_jitter``, ``retry_deadline`` (seconds for the whole call,
+      all attempts included: 20 by default; see below),
       ``metrics_enabled``. These are the real retry fields; ``RedisOptions``' 0.4 retry fields
       override them when set (see :meth:`RetryPolicy.from_settings
       <redis_toolkit.resilience.RetryPolicy.from_settings>`).
@@ -149,9 +153,14 @@ class RedisConnectionConfig:
     idle for longer than that many seconds before using it (0 turns that off). It does not
     drive the background checker (``health_checker_interval`` does).
 
-    Timeouts default to 5 s to connect and no read timeout (0.4's behaviour: blocking commands
-    such as BLPOP keep working); set ``socket_timeout`` in production, and always with TLS: the
-    sync client's TLS handshake runs under ``socket_timeout``, not the connect timeout.
+    Every wait is finite by default: 5 s to connect (``connection_timeout``), 5 s for a reply
+    (``socket_timeout``; 0.4 had none, so a server that accepts and never answers hung a call
+    forever), 5 s for a free pooled connection (``pool_timeout``). One attempt therefore ends
+    within 15 s, and ``retry_deadline`` (20 s) bounds the whole call: a retry is started only if
+    its backoff plus one attempt's worst case (the sum of those three timeouts) ends before the
+    deadline. A blocking command that waits longer than ``socket_timeout`` on purpose (BLPOP with
+    a long timeout) needs a larger ``socket_timeout`` (or ``None``: no read timeout, and then no
+    bound on the call either).
     """
 
     host: str = "localhost"
@@ -163,7 +172,7 @@ class RedisConnectionConfig:
     socket_keepalive: bool = True
     socket_keepalive_options: dict[int, int | bytes] | None = None
     connection_timeout: float | None = 5.0
-    socket_timeout: float | None = None
+    socket_timeout: float | None = 5.0
     retry_on_timeout: bool = False
     retry_on_error: list[type[Exception]] | None = None
     health_check_interval: int = 30
@@ -175,7 +184,9 @@ class RedisConnectionConfig:
     # new in 0.5
     url: str | None = field(default=None, repr=False)
     unix_socket_path: str | None = None
-    max_connections: int | None = None
+    max_connections: int | None = 50
+    #: seconds a caller waits for a free pooled connection when all are busy (None: forever)
+    pool_timeout: float | None = 5.0
     min_connections: int = 0
     client_name: str | None = None
     protocol: int = 2
@@ -198,7 +209,7 @@ class RedisConnectionConfig:
     retry_delay: float = 0.1
     max_retry_delay: float = 10.0
     retry_jitter: bool = True
-    retry_deadline: float | None = None
+    retry_deadline: float | None = 20.0
     metrics_enabled: bool = True
 
     def __post_init__(self) -> None:
@@ -322,6 +333,17 @@ class RedisConnectionConfig:
         """
         return self.max_connections if self.max_connections is not None else 2**31 - 1
 
+    @property
+    def attempt_timeout(self) -> float:
+        """The longest one attempt of a call can take: ``pool_timeout + connection_timeout +
+        socket_timeout`` (a ``None`` among them counts 0: that wait has no bound to add).
+
+        :meth:`RetryPolicy.from_settings <redis_toolkit.resilience.RetryPolicy.from_settings>`
+        starts a retry only if its backoff plus this ends before ``retry_deadline``.
+        """
+        waits = (self.pool_timeout, self.connection_timeout, self.socket_timeout)
+        return float(sum(w for w in waits if w is not None))
+
     def cluster_nodes(self) -> list[tuple[str, int]]:
         """The startup nodes as ``(host, port)`` pairs (the host/port fields if none are given)."""
         if not self.startup_nodes:
@@ -338,7 +360,7 @@ class RedisConnectionConfig:
             f"port must be 1-65535, got {self.port!r}",
         )
         _require(isinstance(self.db, int) and self.db >= 0, f"db must be >= 0, got {self.db!r}")
-        for name in ("connection_timeout", "socket_timeout"):
+        for name in ("connection_timeout", "socket_timeout", "pool_timeout"):
             value = getattr(self, name)
             _require(
                 value is None or (isinstance(value, (int, float)) and value > 0),

@@ -461,3 +461,71 @@ class TcpProxy:
                         sock.close()
                     except OSError:
                         pass
+
+
+class SilentPeer:
+    """A TCP listener that accepts connections, reads what it is sent and never answers: a
+    server that hangs (or a black-holed address). ``close()`` closes everything it accepted.
+
+    Not Redis: it stands where a client's call must end by its own timeouts.
+    """
+
+    def __init__(self, host: str = HOST) -> None:
+        self._listener = socket.create_server((host, 0))
+        self.host = host
+        self.port = self._listener.getsockname()[1]
+        self._accepted: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def start(self) -> SilentPeer:
+        threading.Thread(target=self._accept, daemon=True, name="silent-peer").start()
+        return self
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                if self._closed:  # accepted while closing: hang up at once
+                    conn.close()
+                    return
+                self._accepted.append(conn)
+            threading.Thread(target=self._drain, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _drain(conn: socket.socket) -> None:
+        try:
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    @property
+    def connections(self) -> int:
+        """How many connections were accepted so far."""
+        with self._lock:
+            return len(self._accepted)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        try:
+            # shutdown() wakes an accept() blocked in another thread; close() alone would not,
+            # and that accept() could still take one more connection.
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            self._listener.close()
+        except OSError:
+            pass
+        with self._lock:
+            for conn in self._accepted:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                    conn.close()
+                except OSError:
+                    pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,51 @@ async def test_a_cancelled_caller_does_not_disturb_the_others(
         assert isinstance(results[5], asyncio.CancelledError)
         assert [r for i, r in enumerate(results) if i != 5] == [1] * 19
         assert await toolkit.getter(f"{prefix}k") == 1
+        await toolkit.deleter(f"{prefix}k")
+    finally:
+        await toolkit.aclose()
+
+
+class _BrokenInt(int):
+    """An int whose text form raises: redis-py cannot encode it."""
+
+    def __repr__(self) -> str:
+        raise ValueError("broken __repr__")
+
+    __str__ = __repr__
+
+
+@pytest.mark.parametrize("bad", ["unencodable object", "broken int", "lone surrogate", "reply"])
+async def test_one_bad_command_never_fails_4000_concurrent_getters(
+    config: RedisConnectionConfig, prefix: str, bad: str
+) -> None:
+    toolkit = AsyncRedisToolkit(config=config)
+    commands = toolkit._commands  # the coalescer: what the toolkit's own checks stand in front of
+    assert hasattr(commands, "_flush")
+
+    def refuse_bad_reply(response: Any, **options: Any) -> Any:
+        if response == b"bad reply":
+            raise ValueError("this reply fails to parse")
+        return response
+
+    toolkit.client.set_response_callback("ECHO", refuse_bad_reply)
+    bad_calls = {
+        "unencodable object": lambda: commands.set(f"{prefix}bad", object()),
+        "broken int": lambda: commands.set(f"{prefix}bad", _BrokenInt(7)),
+        "lone surrogate": lambda: commands.get(f"{prefix}\ud800"),
+        "reply": lambda: commands.echo("bad reply"),
+    }
+    try:
+        await toolkit.setter(f"{prefix}k", "v")
+        calls = [toolkit.getter(f"{prefix}k") for _ in range(4000)]
+        for at in (1, 700, 2100, 3999):  # one bad command in several batches
+            calls.insert(at, bad_calls[bad]())
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        assert len(failed) == 4, failed[:3]
+        assert [r for r in results if not isinstance(r, BaseException)] == ["v"] * 4000
+        assert await commands.echo("good reply") == b"good reply"
+        assert await commands.exists(f"{prefix}bad") == 0  # nothing of the bad writes was sent
         await toolkit.deleter(f"{prefix}k")
     finally:
         await toolkit.aclose()

@@ -13,14 +13,17 @@ from redis_toolkit import (
     RedisOptions,
     ValidationError,
 )
+from redis_toolkit.resilience import RetryPolicy
 
 V04_CONFIG_FIELDS = {
     "host": "localhost", "port": 6379, "db": 0, "password": None, "username": None,
     "encoding": "utf-8", "socket_keepalive": True, "socket_keepalive_options": None,
     "retry_on_timeout": False, "retry_on_error": None, "health_check_interval": 30,
     "ssl": False, "ssl_keyfile": None, "ssl_certfile": None, "ssl_ca_certs": None,
-    "ssl_cert_reqs": "required", "socket_timeout": None,
+    "ssl_cert_reqs": "required",
 }  # fmt: skip
+# 0.4's socket_timeout=None (a server that accepts and never answers hung a call forever) is the
+# one 0.4 default changed on purpose: see test_every_wait_is_finite_by_default (issue 11).
 
 V04_OPTION_FIELDS = {
     "is_logger_info": True, "max_log_size": 256, "log_level": "INFO", "log_path": None,
@@ -41,6 +44,26 @@ def test_every_0_4_config_field_and_default_is_kept() -> None:
     for name, default in V04_CONFIG_FIELDS.items():
         assert getattr(config, name) == default, name
     assert RedisConfig is RedisConnectionConfig
+
+
+def test_every_wait_is_finite_by_default() -> None:
+    config = RedisConnectionConfig()
+    assert config.connection_timeout == 5.0
+    assert config.socket_timeout == 5.0
+    assert config.pool_timeout == 5.0
+    assert config.max_connections == 50
+    assert config.attempt_timeout == 15.0
+    assert config.retry_deadline == 20.0
+    policy = RetryPolicy.from_settings(config)
+    assert policy.deadline == 20.0 and policy.attempt_timeout == 15.0
+    # A retry starts only if it can end by the deadline: after a fast failure it may, after a
+    # timed-out attempt (5 s) it may not.
+    assert policy.next_wait(attempt=0, elapsed=0.01) is not None
+    assert policy.next_wait(attempt=0, elapsed=5.0) is None
+    # None among the timeouts adds no bound of its own.
+    assert RedisConnectionConfig(socket_timeout=None, pool_timeout=None).attempt_timeout == 5.0
+    with pytest.raises(ValidationError, match="pool_timeout"):
+        RedisConnectionConfig(pool_timeout=0)
 
 
 def test_every_0_4_option_field_and_default_is_kept() -> None:

@@ -38,6 +38,7 @@ def test_dropped_toolkit_stops_its_health_thread(redis_server: RedisServer) -> N
     )
     toolkit = RedisToolkit(config=config)
     assert toolkit.health_checker is not None
+    toolkit.exists("k")  # the first command starts the health thread
     thread = toolkit.health_checker._task
     assert thread is not None and thread.is_alive()
     del toolkit

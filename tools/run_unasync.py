@@ -79,6 +79,7 @@ REPLACEMENTS = {
     "AsyncRetry": "Retry",
     "AsyncRedisPyLock": "RedisPyLock",
     "AsyncWatchPipeline": "WatchPipeline",
+    "AsyncBlockingConnectionPool": "BlockingConnectionPool",
     # public classes
     "AsyncRedisToolkit": "RedisToolkit",
     "AsyncConnectionPoolManager": "ConnectionPoolManager",

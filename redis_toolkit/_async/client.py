@@ -183,19 +183,21 @@ class AsyncRedisToolkit:
         self._resilience = AsyncResiliencePath(
             policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
         )
-        self._run = self._resilience.run
+        # The first command starts the health checker (see _first_run): a toolkit that is
+        # constructed but never used starts no task or thread and opens no connection.
+        self._run = self._first_run
         self.health_checker: AsyncHealthChecker | None = None
         if self.config is not None:
             self.health_checker = AsyncHealthChecker.for_config(
                 self.config, breaker=self.circuit_breaker, metrics=metrics
             )
-            if True:  # ASYNC
-                # Outside an event loop the first `async with` or command starts it.
-                if self.health_checker is not None and AsyncRuntime.can_spawn():
-                    self.health_checker._spawn()
-            else:
-                if self.health_checker is not None:
-                    self.health_checker._spawn()
+
+    async def _first_run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # Stands in for the resilience path until the first command: starts the health checker.
+        self._run = self._resilience.run
+        if self.health_checker is not None:
+            await self.health_checker.start()
+        return await self._resilience.run(command, fn, *args, **kwargs)
 
     @classmethod
     def from_url(

@@ -304,7 +304,10 @@ class AsyncHealthChecker:
     it within one PING timeout. :meth:`for_config` builds the checker a toolkit uses, with a
     small client of its own. A failed check counts against the breaker while it is CLOSED; a
     good check while it is OPEN lets it try HALF_OPEN at once instead of waiting out
-    ``recovery_timeout``. ``on_error(error)`` and the logger hear about failed checks.
+    ``recovery_timeout``. While the breaker is not CLOSED (or, without a breaker, while the last
+    check failed) the loop probes every ``probe_interval`` seconds (1 by default) instead of
+    ``interval``, and the breaker opening wakes it at once: callers get through again about a
+    second after the server is back. ``on_error(error)`` and the logger hear about failed checks.
     """
 
     def __init__(
@@ -319,9 +322,13 @@ class AsyncHealthChecker:
         on_error: Callable[[BaseException], Any] | None = None,
         address: str = "",
         owns_client: bool = False,
+        probe_interval: float = 1.0,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"health check interval must be > 0 seconds, got {interval!r}")
+        if probe_interval <= 0:
+            raise ValueError(f"probe_interval must be > 0 seconds, got {probe_interval!r}")
+        self.probe_interval = min(float(probe_interval), float(interval))
         self._client = client
         self.interval = float(interval)
         self.enabled = enabled
@@ -331,7 +338,8 @@ class AsyncHealthChecker:
         self._on_error = on_error
         self._address = address
         self._owns_client = owns_client
-        self._stop = AsyncEvent()
+        self._stop = AsyncEvent()  # set to stop the loop, and to wake it early (breaker opened)
+        self._stopping = False
         self._task: Any = None
         self._healthy: bool | None = None
         self._last_check: float | None = None
@@ -391,14 +399,34 @@ class AsyncHealthChecker:
         self._spawn()
 
     def _spawn(self) -> None:
-        # Without awaiting: the toolkit's constructor starts its checker this way.
         if not self.enabled or self.running:
             return
         self._stop = AsyncEvent()
+        self._stopping = False
+        if self._breaker is not None:
+            self._breaker.remove_listener(self._on_transition)
+            self._breaker.add_listener(self._on_transition)
         self._task = AsyncRuntime.spawn(self._run, name=f"redis_toolkit-health-{id(self)}")
+
+    def _on_transition(self, old: CircuitState, new: CircuitState) -> None:
+        # The breaker opened: start probing now rather than after the rest of `interval`.
+        if new is CircuitState.OPEN:
+            self._wake()
+
+    def _wake(self) -> None:
+        if True:  # ASYNC
+            try:
+                self._stop.set()
+            except RuntimeError:  # the event loop is gone: the task went with it
+                pass
+        else:
+            self._stop.set()
 
     def signal_stop(self) -> None:
         """Ask the loop to end, without waiting for it (safe from ``__del__``)."""
+        self._stopping = True
+        if self._breaker is not None:
+            self._breaker.remove_listener(self._on_transition)
         if True:  # ASYNC
             try:
                 self._stop.set()
@@ -413,6 +441,9 @@ class AsyncHealthChecker:
         A client the checker owns (``owns_client=True``) is closed too.
         """
         finished = True
+        self._stopping = True
+        if self._breaker is not None:
+            self._breaker.remove_listener(self._on_transition)
         if self._task is not None:
             self._stop.set()
             finished = await AsyncRuntime.join(
@@ -450,9 +481,19 @@ class AsyncHealthChecker:
         if self._breaker is not None and (ok or error is None or counts_as_failure(error)):
             self._breaker.core.report_health(ok)
 
+    def _probing(self) -> bool:
+        """Whether the loop probes at the short cadence: the server is (believed) down."""
+        if self._breaker is not None:
+            return self._breaker.state is not CircuitState.CLOSED
+        return self._healthy is False
+
     async def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping:
             ok = await self.check()
+            if AsyncRuntime.being_cancelled():
+                # The event loop shuts down (an unclosed toolkit at the end of asyncio.run):
+                # end now, even if what was awaited above swallowed the cancellation.
+                return
             if not ok and self._last_error is not None:
                 error = wrap_redis_error(self._last_error, "health check", address=self._address)
                 logger.warning("%s (%d in a row)", error, self._consecutive_failures)
@@ -461,7 +502,14 @@ class AsyncHealthChecker:
                         await AsyncRuntime.call(self._on_error, error)
                     except Exception:
                         logger.exception("health check on_error callback raised")
-            await self._stop.wait(self.interval)
+            if self._stopping:
+                return
+            self._stop.clear()
+            if self._stopping:  # asked to stop just before the clear
+                return
+            await self._stop.wait(self.probe_interval if self._probing() else self.interval)
+            if AsyncRuntime.being_cancelled():
+                return
 
     def is_healthy(self) -> bool:
         """The outcome of the last check (True before the first one: nothing failed yet)."""

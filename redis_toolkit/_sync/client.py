@@ -172,14 +172,21 @@ class RedisToolkit:
         self._resilience = ResiliencePath(
             policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
         )
-        self._run = self._resilience.run
+        # The first command starts the health checker (see _first_run): a toolkit that is
+        # constructed but never used starts no task or thread and opens no connection.
+        self._run = self._first_run
         self.health_checker: HealthChecker | None = None
         if self.config is not None:
             self.health_checker = HealthChecker.for_config(
                 self.config, breaker=self.circuit_breaker, metrics=metrics
             )
-            if self.health_checker is not None:
-                self.health_checker._spawn()
+
+    def _first_run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # Stands in for the resilience path until the first command: starts the health checker.
+        self._run = self._resilience.run
+        if self.health_checker is not None:
+            self.health_checker.start()
+        return self._resilience.run(command, fn, *args, **kwargs)
 
     @classmethod
     def from_url(

@@ -23,6 +23,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
 from .._compat import (
+    BlockingConnectionPool,
     ClusterNode,
     Embedded,
     Redis,
@@ -44,6 +45,33 @@ def _client_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
     # twice): what is safe to retry is decided above it.
     kwargs["retry"] = Retry(NoBackoff(), 0)
     return kwargs
+
+
+def _new_standalone_pool(config: RedisConnectionConfig) -> Any:
+    """The pool of a standalone server: bounded pools block for ``pool_timeout`` when full.
+
+    redis-py's client picks the connection class (TCP, TLS, unix socket) and its arguments from
+    the config's keyword arguments; the bounded pool is then built with the same ones.
+    """
+    plain = Redis(max_connections=config.pool_size, **_client_kwargs(config)).connection_pool
+    if config.max_connections is None:
+        return plain  # unbounded, as 0.4: nothing to wait for
+    return BlockingConnectionPool(
+        connection_class=plain.connection_class,
+        max_connections=config.max_connections,
+        timeout=config.pool_timeout,
+        **plain.connection_kwargs,
+    )
+
+
+def _pool_counts(pool: Any) -> tuple[int, int]:
+    """Connections of ``pool`` in use and idle, whichever redis-py pool class it is."""
+    if hasattr(pool, "_in_use_connections"):
+        return len(pool._in_use_connections), len(getattr(pool, "_available_connections", ()))
+    # redis-py's sync BlockingConnectionPool: a queue of idle connections (None: a free slot).
+    created = len(getattr(pool, "_connections", ()))
+    idle = sum(1 for c in getattr(getattr(pool, "pool", None), "queue", ()) if c is not None)
+    return created - idle, idle
 
 
 def _cluster_kwargs(config: RedisConnectionConfig) -> dict[str, Any]:
@@ -129,9 +157,7 @@ class ConnectionPoolManager:
     def _new_pool(config: RedisConnectionConfig) -> Any:
         if config.cluster_mode:
             return ConnectionPoolManager._new_cluster(config)
-        kwargs = _client_kwargs(config)
-        # redis-py picks the connection class (TCP, TLS, unix socket) from these arguments.
-        return Redis(max_connections=config.pool_size, **kwargs).connection_pool
+        return _new_standalone_pool(config)
 
     @staticmethod
     def _new_cluster(config: RedisConnectionConfig) -> Any:
@@ -176,8 +202,8 @@ class ConnectionPoolManager:
             return (self.get_pool(config) if shared else self._new_cluster(config)), shared
         if shared:
             return Redis(connection_pool=self.get_pool(config)), True
-        # A client that creates its own pool disconnects it when it is closed.
-        return Redis(max_connections=config.pool_size, **_client_kwargs(config)), False
+        # A client made from its own pool disconnects it when it is closed.
+        return Redis.from_pool(_new_standalone_pool(config)), False
 
     def warm_up(
         self, config: RedisConnectionConfig, max_connections: int | None = None
@@ -195,9 +221,9 @@ class ConnectionPoolManager:
         """Open connections until ``pool`` holds ``min_connections``; return how many opened."""
         if pool is None or isinstance(pool, RedisCluster) or min_connections <= 0:
             return 0
-        before = len(getattr(pool, "_available_connections", ()))
+        in_use, before = _pool_counts(pool)
         # Holding min_connections at once takes the idle ones and opens the rest.
-        wanted = min_connections - len(getattr(pool, "_in_use_connections", ()))
+        wanted = min_connections - in_use
         held = []
         try:
             for _ in range(max(0, wanted)):
@@ -250,8 +276,7 @@ class ConnectionPoolManager:
             if isinstance(pool, RedisCluster):
                 stats[name] = {"kind": "cluster", "nodes": len(pool.get_nodes())}
                 continue
-            in_use = len(getattr(pool, "_in_use_connections", ()))
-            available = len(getattr(pool, "_available_connections", ()))
+            in_use, available = _pool_counts(pool)
             stats[name] = {
                 "kind": "standalone",
                 "in_use_connections": in_use,

@@ -74,7 +74,8 @@ class RetryPolicy:
     * ``False`` or ``0`` — exactly the nominal wait.
 
     ``deadline`` (seconds) bounds the whole operation across attempts: no retry is planned whose
-    wait would end past it. redis-py has no such overall limit.
+    wait, plus ``attempt_timeout`` (the longest one attempt can take, 0 by default), would end
+    past it. redis-py has no such overall limit.
 
     Which errors are retried is :func:`~redis_toolkit.resilience.classify.classify`'s call: errors
     raised before the command was sent always; errors after it may have been sent (timeouts,
@@ -92,6 +93,7 @@ class RetryPolicy:
     deadline: float | None = None
     retry_on_timeout_for_all: bool = False
     backoff_factor: float = 2.0
+    attempt_timeout: float = 0.0
 
     def __post_init__(self) -> None:
         _check(
@@ -141,6 +143,12 @@ class RetryPolicy:
             and self.backoff_factor >= 1,
             f"backoff_factor must be a finite number >= 1, got {self.backoff_factor!r}",
         )
+        _check(
+            _is_number(self.attempt_timeout)
+            and math.isfinite(self.attempt_timeout)
+            and self.attempt_timeout >= 0,
+            f"attempt_timeout must be a finite number >= 0, got {self.attempt_timeout!r}",
+        )
 
     @classmethod
     def from_settings(
@@ -149,7 +157,9 @@ class RetryPolicy:
         """The toolkit's policy for ``config``, with ``options``' 0.4 retry fields applied.
 
         The real fields are the config's: ``max_retries``, ``retry_strategy``, ``retry_delay``,
-        ``max_retry_delay``, ``retry_jitter``, ``retry_deadline``. ``RedisOptions``' 0.4 fields
+        ``max_retry_delay``, ``retry_jitter``, ``retry_deadline``; ``attempt_timeout`` is the
+        config's :attr:`~redis_toolkit.options.RedisConnectionConfig.attempt_timeout`, so that
+        no retry starts that could not end by the deadline. ``RedisOptions``' 0.4 fields
         are aliases that win when set (not ``None``): ``retry_attempts`` counts attempts in all
         (``max_retries = retry_attempts - 1``), ``retry_delay`` is the first wait and
         ``retry_backoff`` the exponential factor. Setting any of them selects 0.4's schedule:
@@ -162,6 +172,7 @@ class RetryPolicy:
             "max_delay": config.max_retry_delay,
             "jitter": config.retry_jitter,
             "deadline": config.retry_deadline,
+            "attempt_timeout": config.attempt_timeout,
         }
         if options is not None and options.sets_legacy_retry:
             if options.retry_attempts is not None:
@@ -291,6 +302,8 @@ class RetryPolicy:
         if attempt >= self.max_retries:
             return None
         wait = self.delay_for(attempt, rng)
-        if self.deadline is not None and elapsed + wait >= self.deadline:
+        if self.deadline is not None and (
+            elapsed + wait >= self.deadline or elapsed + wait + self.attempt_timeout > self.deadline
+        ):
             return None
         return wait

@@ -14,6 +14,7 @@ from redis_toolkit import (
     RedisOptions,
     async_pool_manager,
 )
+from redis_toolkit._async import pool as pool_module
 from tests.servers import RedisServer
 
 
@@ -123,5 +124,5 @@ async def test_warm_up_fills_the_pool_the_toolkit_uses(redis_server: RedisServer
     async with AsyncRedisToolkit(config=config, options=options) as toolkit:
         pool = toolkit.client.connection_pool
         assert pool.max_connections == 20
-        assert len(pool._available_connections) + len(pool._in_use_connections) >= 3
+        assert sum(pool_module._pool_counts(pool)) >= 3
     await async_pool_manager.close_all_pools()

@@ -15,6 +15,7 @@ from redis_toolkit import (
     RedisOptions,
     pool_manager,
 )
+from redis_toolkit._sync import pool as pool_module
 from tests.servers import RedisServer
 
 
@@ -124,5 +125,5 @@ def test_warm_up_fills_the_pool_the_toolkit_uses(redis_server: RedisServer) -> N
     with RedisToolkit(config=config, options=options) as toolkit:
         pool = toolkit.client.connection_pool
         assert pool.max_connections == 20
-        assert len(pool._available_connections) + len(pool._in_use_connections) >= 3
+        assert sum(pool_module._pool_counts(pool)) >= 3
     pool_manager.close_all_pools()

@@ -1,0 +1,74 @@
+# Generated from tests/_async/test_finite_defaults.py by tools/run_unasync.py. DO NOT EDIT.
+"""Finite defaults (issue 11): with default settings no call waits forever, the whole call is
+bounded by ``retry_deadline``, and the pool is bounded: a caller waits ``pool_timeout`` for a
+free connection instead of opening more."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from redis_toolkit import (
+    RedisToolkit,
+    ConnectionFailedError,
+    OperationTimeoutError,
+    RedisConnectionConfig,
+    pool_manager,
+)
+from redis_toolkit.resilience import CircuitState
+from tests.servers import RedisServer, SilentPeer
+
+# On a build without finite defaults the call below would wait forever: the peer then hangs up
+# after this long, so the test fails (a ConnectionError, not a timeout) instead of hanging.
+WATCHDOG = 40.0
+
+
+def test_a_server_that_accepts_and_never_answers_ends_the_call_by_its_timeouts() -> None:
+    peer = SilentPeer().start()
+    watchdog = threading.Timer(WATCHDOG, peer.close)
+    watchdog.daemon = True
+    watchdog.start()
+    toolkit = RedisToolkit(config=RedisConnectionConfig(host=peer.host, port=peer.port))
+    try:
+        with pytest.raises(OperationTimeoutError) as info:
+            toolkit.getter("k")  # idempotent: retried if the deadline allowed it
+        assert "timed out" in str(info.value).lower() or "timeout" in str(info.value).lower()
+        # One attempt: after a 5 s timeout no retry fits before the 20 s deadline (another
+        # attempt may take 15 s), so the call ended after its first attempt.
+        assert toolkit.metrics.retries == 0
+    finally:
+        watchdog.cancel()
+        peer.close()
+        toolkit.close()
+        pool_manager.close_all_pools()
+
+
+def test_the_default_pool_is_bounded_and_a_caller_waits_then_fails_cleanly(
+    redis_server: RedisServer, prefix: str
+) -> None:
+    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    toolkit = RedisToolkit(config=config)
+    pool = toolkit.client.connection_pool
+    held = []
+    try:
+        toolkit.setter(f"{prefix}k", 1)
+        assert pool.max_connections == 50
+        for _ in range(50):  # every connection of the default pool busy
+            held.append(pool.get_connection())
+        with pytest.raises(ConnectionFailedError, match="pool is exhausted") as info:
+            toolkit.getter(f"{prefix}k")  # waits pool_timeout (5 s) for a free one
+        assert info.value.key == f"{prefix}k"
+        stats = pool_manager.get_pool_stats()[config.address]
+        assert stats["created_connections"] == 50  # no 51st connection was opened
+        # A busy pool is not a failing server: the breaker stays closed.
+        assert toolkit.circuit_breaker is not None
+        assert toolkit.circuit_breaker.state is CircuitState.CLOSED
+        pool.release(held.pop())
+        assert toolkit.getter(f"{prefix}k") == 1
+    finally:
+        for connection in held:
+            pool.release(connection)
+        toolkit.deleter(f"{prefix}k")
+        toolkit.close()
+        pool_manager.close_all_pools()
