@@ -130,6 +130,11 @@ class RedisToolkit:
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, RedisCluster)
         self._commands = self._client
+        # Bound once for the hot path: a plain SET goes straight to execute_command, skipping
+        # redis-py's per-call argument inspection in ``set`` (two wrappers that look for
+        # deprecated and experimental arguments), and neither needs an attribute look-up.
+        self._execute = self._commands.execute_command
+        self._get = self._commands.get
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
@@ -275,6 +280,13 @@ class RedisToolkit:
             raise ValidationError(
                 f"setter({name!r}): keep_ttl and ttl exclude each other", key=name
             )
+        if ttl is None and not (nx or xx or keep_ttl):
+            # The common call: a plain SET, with no per-call argument dicts.
+            data = self._encode(name, value, opts, self._serializer_for(opts))
+            result = self._run("SET", self._execute, "SET", name, data, key=name)
+            if opts.is_logger_info:
+                _log_call(opts, "set", name, value)
+            return bool(result)
         extra: dict[str, Any] = ttl_args(ttl, name)
         data = self._encode(name, value, opts, self._serializer_for(opts))
         result = self._run(
@@ -308,11 +320,12 @@ class RedisToolkit:
         """
         opts = self.options if options is None else options
         check_key(name, opts, writing=False)
-        data = self._run("GET", self._commands.get, name, key=name)
+        data = self._run("GET", self._get, name, key=name)
         if data is None:
             return default
         value = self._decode(name, data)
-        _log_call(opts, "get", name, value)
+        if opts.is_logger_info:
+            _log_call(opts, "get", name, value)
         return value
 
     def deleter(self, name: str) -> bool:
