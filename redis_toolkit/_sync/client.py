@@ -129,12 +129,19 @@ class RedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, RedisCluster)
-        self._commands = self._client
-        # Bound once for the hot path: a plain SET goes straight to execute_command, skipping
+        # Bound once for the hot path: setter's plain SET goes to execute_command, skipping
         # redis-py's per-call argument inspection in ``set`` (two wrappers that look for
-        # deprecated and experimental arguments), and neither needs an attribute look-up.
-        self._execute = self._commands.execute_command
-        self._get = self._commands.get
+        # deprecated and experimental arguments); neither needs an attribute look-up per call.
+        self._commands = self._client
+        # A client the toolkit created: plain SET and GET also skip redis-py's retry
+        # wrapper and observability records (the resilience path does that work), see _lean.
+        from .._lean import lean_commands
+
+        lean = lean_commands(self._client) if redis is None else None
+        self._execute = (
+            lean.execute_command if lean is not None else self._client.execute_command
+        )
+        self._get = lean.get if lean is not None else self._client.get
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
