@@ -90,7 +90,7 @@ class Figure:
             every = f"  met in {met}/{len(self.runs)} runs"
         each = " ".join(f"{r:.2f}" for r in self.runs)
         return (
-            f"{self.label:<52} median {med:5.2f}x  range {low:.2f}-{high:.2f}  "
+            f"{self.label:<52} ratio median {med:5.2f}x  range {low:.2f}-{high:.2f}  "
             f"(target {target}{every})  runs: {each}"
         )
 
