@@ -497,4 +497,3 @@ class Embedded:
         import fakeredis
 
         return fakeredis.FakeRedis(server=_embedded_server(name), **kwargs)
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -451,10 +452,23 @@ class AsyncRedisToolkit:
         extra = ttl_args(ttl, "<batch>")
         encoded: list[tuple[str, bytes]] = []
         total = 0
+        # Per item, the common case costs no call beyond the encoder: an ASCII str key within
+        # the limits and a value that encodes within max_value_size. Anything else goes
+        # through the full checks, which raise naming the key.
+        dumps = serializer.dumps
+        max_key = opts.max_key_length if opts.enable_validation else math.inf
+        max_value = opts.max_value_size if opts.enable_validation else math.inf
         for name, value in mapping.items():
-            check_key(name, opts)
-            data = self._encode(name, value, opts, serializer)
-            total += len(data)
+            if type(name) is not str or not name.isascii() or len(name) > max_key:
+                check_key(name, opts)
+            try:
+                data = dumps(value)
+            except SerializationError:
+                data = self._encode(name, value, opts, serializer)  # raises, naming the key
+            size = len(data)
+            if size > max_value:
+                check_value_size(name, data, opts)
+            total += size
             encoded.append((name, data))
         check_batch_size(total, len(encoded), opts)
 
@@ -498,7 +512,8 @@ class AsyncRedisToolkit:
         opts = self.options if options is None else options
         keys = as_key_list(names, "batch_get")
         for name in keys:
-            check_key(name, opts, writing=False)
+            if type(name) is not str or not name.isascii():  # ASCII str: nothing to check
+                check_key(name, opts, writing=False)
         result: dict[str, Any] = {}
         decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
