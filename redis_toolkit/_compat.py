@@ -497,3 +497,4 @@ class Embedded:
         import fakeredis
 
         return fakeredis.FakeRedis(server=_embedded_server(name), **kwargs)
+
