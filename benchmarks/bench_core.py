@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="repetitions of every figure (default 5)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     args = parser.parse_args(argv)
-    rounds, ops, size, per_task = (2, 200, 100, 4) if args.quick else (5, 1000, 1000, 40)
+    rounds, ops, size, per_task = (2, 200, 100, 4) if args.quick else (5, 1000, 1000, 20)
     runs = args.runs if args.runs is not None else 1 if args.quick else 5
     default, formats = wire_formats()
     command = "python benchmarks/bench_core.py " + shlex.join(
@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             gets, sets = bench_batch(url, default, rounds, size)
             add("bget", f"batch_get vs raw MGET + same decoder ({size})", 1.0, gets)
             add("bset", f"batch_set vs raw pipelined SETs ({size})", 2.5, sets)
-            conc = bench_concurrency(url, default, rounds, 50, per_task)
+            conc = bench_concurrency(url, default, 3 * rounds, 50, per_task)
             add("async", "AsyncRedisToolkit 50 tasks vs RedisToolkit 1 thread", 3.0, conc)
             res = bench_resilience(url, default, rounds, ops)
             add("res", "retry+breaker+metrics on vs off (setter+getter)", 0.97, res)
