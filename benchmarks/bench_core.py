@@ -1,32 +1,40 @@
-"""Core API figures against a real local redis-server, as ratios measured in one run.
+"""Core API figures against a real local redis-server, as ratios, with their spread over runs.
 
-    python benchmarks/bench_core.py            # starts a private redis-server on a free port
+    python benchmarks/bench_core.py                 # private redis-server, 5 runs
+    python benchmarks/bench_core.py --runs 7
     python benchmarks/bench_core.py --url redis://localhost:6379/0
-    python benchmarks/bench_core.py --quick    # a smoke run (the test suite uses it)
+    python benchmarks/bench_core.py --quick         # a smoke run (the test suite uses it)
 
-Each figure compares two ways of doing the same work, run in alternating rounds so that machine
-noise hits both alike; the ratio is the median over rounds of (toolkit throughput / baseline
-throughput), so higher is better for the toolkit:
+Each figure compares two ways of doing the same work. Within a run, the two sides alternate in
+small blocks (100 calls, the order flipping from block to block), so that the noise of a shared
+machine hits both alike; a run's ratio is the median over its rounds of (toolkit throughput /
+baseline throughput): higher is better for the toolkit. The script repeats that ``--runs``
+times and prints, for each figure, the median and the range (lowest to highest) of the runs'
+ratios, never a single best run:
 
-1. setter/getter of a small dict vs raw redis-py SET/GET of the same serialized bytes (sync);
-2. batch_set / batch_get of 1,000 small dicts vs raw pipelined SETs / raw MGET of the same bytes,
-   and batch_get vs raw MGET + json.loads (what a raw client storing JSON pays);
-3. AsyncRedisToolkit with 50 concurrent tasks vs RedisToolkit from one thread (same workload),
-   beside raw redis-py asyncio vs raw sync for reference;
+1. setter / getter of a small dict vs raw redis-py SET / GET of the same serialized bytes, for
+   the default wire format and for msgpack (the raw GET decodes nothing);
+2. batch_get of 1,000 small dicts vs raw MGET + the toolkit's own decoder; batch_set vs 1,000
+   raw SETs of the same bytes in one pipeline;
+3. AsyncRedisToolkit with 50 concurrent tasks vs RedisToolkit from one thread (same workload);
 4. setter+getter with retry + circuit breaker + metrics on (the default) vs all of them off.
+
+The header names the machine (cores, load average), the redis-server, redis-py and hiredis
+versions, Python, the wire format and the command that reproduces the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import redis
 import redis.asyncio
@@ -38,87 +46,139 @@ from redis_toolkit import (
     RedisOptions,
     RedisToolkit,
     async_pool_manager,
-    deserialize_value,
-    serialize_value,
 )
+from redis_toolkit.exceptions import ValidationError
+from redis_toolkit.serialization import get_serializer
 
-#: Every figure uses the msgpack format (``serializer="msgpack"``, an explicit choice; the
-#: default "json" writes 0.4's format), for the toolkit and for the raw baseline's bytes alike.
-SERIALIZER = "msgpack"
-OPTIONS = RedisOptions(is_logger_info=False, serializer=SERIALIZER)
+BLOCK = 100  # calls per alternating block
 
 
 def small_dict(i: int) -> dict[str, object]:
     return {"id": i, "name": f"user-{i}", "score": i * 1.5, "tags": ["a", "b"], "active": True}
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def wire_formats() -> tuple[str, list[str]]:
+    """The default format and the formats to measure (default first, then msgpack)."""
+    default = RedisOptions().serializer
+    names = [default]
+    # "json" is 0.4's JSON format under its current name; older builds call it "legacy-json".
+    for choices in (("json", "legacy-json"), ("msgpack",)):
+        for name in choices:
+            try:
+                get_serializer(name)
+            except ValidationError:
+                continue
+            if name not in names:
+                names.append(name)
+            break
+    return default, names
 
 
-async def atimed(fn: Callable[[], Awaitable[object]]) -> float:
-    start = time.perf_counter()
-    await fn()
-    return time.perf_counter() - start
+@dataclass
+class Figure:
+    label: str
+    target: float | None
+    runs: list[float] = field(default_factory=list)
+
+    def line(self) -> str:
+        med = statistics.median(self.runs)
+        low, high = min(self.runs), max(self.runs)
+        target = f">= {self.target:.2f}x" if self.target is not None else "-"
+        every = ""
+        if self.target is not None:
+            met = sum(r >= self.target for r in self.runs)
+            every = f"  met in {met}/{len(self.runs)} runs"
+        each = " ".join(f"{r:.2f}" for r in self.runs)
+        return (
+            f"{self.label:<52} ratio median {med:5.2f}x  range {low:.2f}-{high:.2f}  "
+            f"(target {target}{every})  runs: {each}"
+        )
 
 
-def median_ratio(pairs: list[tuple[float, float]]) -> float:
-    """pairs of (toolkit seconds, baseline seconds) for the same work -> median speed ratio."""
-    return statistics.median(base / tk for tk, base in pairs)
+def interleaved(
+    toolkit: Callable[[list[str]], object],
+    baseline: Callable[[list[str]], object],
+    keys: list[str],
+    rounds: int,
+) -> float:
+    """Median over rounds of baseline time / toolkit time, alternating blocks of BLOCK keys."""
+    blocks = [keys[i : i + BLOCK] for i in range(0, len(keys), BLOCK)]
+    ratios = []
+    for _ in range(rounds):
+        tk_total = base_total = 0.0
+        for n, block in enumerate(blocks):
+            order = ((toolkit, True), (baseline, False))
+            for fn, is_tk in order if n % 2 else order[::-1]:
+                start = time.perf_counter()
+                fn(block)
+                elapsed = time.perf_counter() - start
+                if is_tk:
+                    tk_total += elapsed
+                else:
+                    base_total += elapsed
+        ratios.append(base_total / tk_total)
+    return statistics.median(ratios)
 
 
-def report(label: str, pairs: list[tuple[float, float]], ops: int, target: str) -> float:
-    ratio = median_ratio(pairs)
-    tk = ops / statistics.median(p[0] for p in pairs)
-    base = ops / statistics.median(p[1] for p in pairs)
-    print(f"{label:<58} {tk:>10,.0f}/s vs {base:>10,.0f}/s  ratio {ratio:5.2f}x  (target {target})")
-    return ratio
+def paired(toolkit: Callable[[], object], baseline: Callable[[], object], rounds: int) -> float:
+    """Median over rounds of baseline time / toolkit time, the order flipping every round."""
+    ratios = []
+    for n in range(rounds):
+        times = {}
+        for name, fn in (
+            (("tk", toolkit), ("base", baseline))
+            if n % 2
+            else (("base", baseline), ("tk", toolkit))
+        ):
+            start = time.perf_counter()
+            fn()
+            times[name] = time.perf_counter() - start
+        ratios.append(times["base"] / times["tk"])
+    return statistics.median(ratios)
 
 
-def bench_single(url: str, rounds: int, ops: int) -> None:
-    toolkit = RedisToolkit(config=RedisConnectionConfig(url=url), options=OPTIONS)
+def bench_single(url: str, fmt: str, rounds: int, ops: int) -> tuple[float, float]:
+    options = RedisOptions(is_logger_info=False, serializer=fmt)
+    toolkit = RedisToolkit(config=RedisConnectionConfig(url=url), options=options)
     raw = redis.Redis.from_url(url)
     value = small_dict(1)
-    data = serialize_value(value, format=SERIALIZER)
-    keys = [f"bench:single:{i}" for i in range(ops)]
+    data = get_serializer(fmt).dumps(value)
+    keys = [f"bench:single:{fmt}:{i}" for i in range(ops)]
 
-    def tk_set() -> None:
-        for k in keys:
+    def tk_set(block: list[str]) -> None:
+        for k in block:
             toolkit.setter(k, value)
 
-    def raw_set() -> None:
-        for k in keys:
+    def raw_set(block: list[str]) -> None:
+        for k in block:
             raw.set(k, data)
 
-    def tk_get() -> None:
-        for k in keys:
+    def tk_get(block: list[str]) -> None:
+        for k in block:
             toolkit.getter(k)
 
-    def raw_get() -> None:
-        for k in keys:
+    def raw_get(block: list[str]) -> None:
+        for k in block:
             raw.get(k)
 
-    tk_set(), raw_set()  # warm up connections and caches
-    sets = [(timed(tk_set), timed(raw_set)) for _ in range(rounds)]
-    gets = [(timed(tk_get), timed(raw_get)) for _ in range(rounds)]
-    report("setter vs raw SET (small dict, same bytes)", sets, ops, ">= 0.85")
-    report("getter vs raw GET (small dict, same bytes)", gets, ops, ">= 0.85")
+    tk_set(keys), raw_set(keys), tk_get(keys), raw_get(keys)  # warm up
+    sets = interleaved(tk_set, raw_set, keys, rounds)
+    gets = interleaved(tk_get, raw_get, keys, rounds)
     raw.delete(*keys)
     toolkit.close()
     raw.close()
+    return sets, gets
 
 
-def bench_batch(url: str, rounds: int, size: int) -> None:
-    toolkit = RedisToolkit(config=RedisConnectionConfig(url=url), options=OPTIONS)
+def bench_batch(url: str, fmt: str, rounds: int, size: int) -> tuple[float, float]:
+    options = RedisOptions(is_logger_info=False, serializer=fmt)
+    toolkit = RedisToolkit(config=RedisConnectionConfig(url=url), options=options)
     raw = redis.Redis.from_url(url)
+    serializer = get_serializer(fmt)
     mapping = {f"bench:batch:{i}": small_dict(i) for i in range(size)}
-    encoded = {k: serialize_value(v, format=SERIALIZER) for k, v in mapping.items()}
-    as_json = {k: json.dumps(v).encode() for k, v in mapping.items()}
+    encoded = {k: serializer.dumps(v) for k, v in mapping.items()}
     keys = list(mapping)
-    json_keys = [f"bench:batchjson:{i}" for i in range(size)]
-    raw.mset(dict(zip(json_keys, as_json.values())))
+    decode = serializer.loads
 
     def raw_pipelined_sets() -> None:
         pipe = raw.pipeline(transaction=False)
@@ -126,65 +186,23 @@ def bench_batch(url: str, rounds: int, size: int) -> None:
             pipe.set(k, v)
         pipe.execute()
 
-    def raw_mget_json() -> None:
-        [json.loads(v) for v in raw.mget(json_keys)]
-
     def raw_mget_same_decoder() -> None:
-        [deserialize_value(v) for v in raw.mget(keys)]
+        [decode(v) for v in raw.mget(keys)]
 
-    toolkit.batch_set(mapping)
-    sets = [
-        (timed(lambda: toolkit.batch_set(mapping)), timed(raw_pipelined_sets))
-        for _ in range(rounds)
-    ]
-    gets = [
-        (timed(lambda: toolkit.batch_get(keys)), timed(lambda: raw.mget(keys)))
-        for _ in range(rounds)
-    ]
-    gets_json = [
-        (timed(lambda: toolkit.batch_get(keys)), timed(raw_mget_json)) for _ in range(rounds)
-    ]
-    gets_same = [
-        (timed(lambda: toolkit.batch_get(keys)), timed(raw_mget_same_decoder))
-        for _ in range(rounds)
-    ]
-    report(f"batch_set vs raw pipelined SETs ({size} small dicts)", sets, size, ">= 2")
-    report(f"batch_get vs raw MGET, no decoding ({size} small dicts)", gets, size, ">= 0.9")
-    report(f"batch_get vs raw MGET + json.loads ({size} small dicts)", gets_json, size, "-")
-    report(f"batch_get vs raw MGET + the same decoder ({size})", gets_same, size, "-")
-    raw.delete(*keys, *json_keys)
+    toolkit.batch_set(mapping), raw_pipelined_sets(), toolkit.batch_get(keys)  # warm up
+    # A batch takes a few milliseconds: three times the rounds, for as steady a median.
+    sets = paired(lambda: toolkit.batch_set(mapping), raw_pipelined_sets, 3 * rounds)
+    gets = paired(lambda: toolkit.batch_get(keys), raw_mget_same_decoder, 3 * rounds)
+    raw.delete(*keys)
     toolkit.close()
     raw.close()
+    return gets, sets
 
 
-async def _async_work(toolkit: AsyncRedisToolkit, tasks: int, per_task: int) -> None:
-    async def worker(n: int) -> None:
-        for i in range(per_task):
-            key = f"bench:conc:{n}:{i % 20}"
-            await toolkit.setter(key, small_dict(i))
-            await toolkit.getter(key)
-
-    await asyncio.gather(*(worker(n) for n in range(tasks)))
-
-
-async def _raw_async_work(
-    client: redis.asyncio.Redis, data: bytes, tasks: int, per_task: int
-) -> None:
-    async def worker(n: int) -> None:
-        for i in range(per_task):
-            key = f"bench:conc:{n}:{i % 20}"
-            await client.set(key, data)
-            await client.get(key)
-
-    await asyncio.gather(*(worker(n) for n in range(tasks)))
-
-
-def bench_concurrency(url: str, rounds: int, tasks: int, per_task: int) -> None:
+def bench_concurrency(url: str, fmt: str, rounds: int, tasks: int, per_task: int) -> float:
+    options = RedisOptions(is_logger_info=False, serializer=fmt)
     config = RedisConnectionConfig(url=url)
-    sync_toolkit = RedisToolkit(config=config, options=OPTIONS)
-    raw = redis.Redis.from_url(url)
-    data = serialize_value(small_dict(1), format=SERIALIZER)
-    ops = tasks * per_task * 2
+    sync_toolkit = RedisToolkit(config=config, options=options)
 
     def sync_work() -> None:
         for n in range(tasks):
@@ -193,43 +211,41 @@ def bench_concurrency(url: str, rounds: int, tasks: int, per_task: int) -> None:
                 sync_toolkit.setter(key, small_dict(i))
                 sync_toolkit.getter(key)
 
-    def raw_sync_work() -> None:
-        for n in range(tasks):
-            for i in range(per_task):
+    async def async_work(toolkit: AsyncRedisToolkit, count: int) -> None:
+        async def worker(n: int) -> None:
+            for i in range(count):
                 key = f"bench:conc:{n}:{i % 20}"
-                raw.set(key, data)
-                raw.get(key)
+                await toolkit.setter(key, small_dict(i))
+                await toolkit.getter(key)
 
-    async def main() -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-        toolkit = AsyncRedisToolkit(config=config, options=OPTIONS)
-        client = redis.asyncio.Redis.from_url(url)
-        await _async_work(toolkit, tasks, 2)
-        await _raw_async_work(client, data, tasks, 2)
-        tk_pairs, raw_pairs = [], []
-        for _ in range(rounds):
-            tk_pairs.append(
-                (await atimed(lambda: _async_work(toolkit, tasks, per_task)), timed(sync_work))
-            )
-            raw_pairs.append(
-                (
-                    await atimed(lambda: _raw_async_work(client, data, tasks, per_task)),
-                    timed(raw_sync_work),
-                )
-            )
+        await asyncio.gather(*(worker(n) for n in range(tasks)))
+
+    async def main() -> float:
+        toolkit = AsyncRedisToolkit(config=config, options=options)
+        await async_work(toolkit, 2)
+        ratios = []
+        for n in range(rounds):
+            times = {}
+            for side in ("async", "sync") if n % 2 else ("sync", "async"):
+                start = time.perf_counter()
+                if side == "async":
+                    await async_work(toolkit, per_task)
+                else:
+                    sync_work()
+                times[side] = time.perf_counter() - start
+            ratios.append(times["sync"] / times["async"])
         await toolkit.aclose()
-        await client.aclose()
         await async_pool_manager.close_all_pools()
-        return tk_pairs, raw_pairs
+        return statistics.median(ratios)
 
-    tk_pairs, raw_pairs = asyncio.run(main())
-    report(f"AsyncRedisToolkit {tasks} tasks vs RedisToolkit 1 thread", tk_pairs, ops, ">= 1.2")
-    report(f"raw redis.asyncio {tasks} tasks vs raw redis 1 thread (ref.)", raw_pairs, ops, "-")
+    ratio = asyncio.run(main())
     sync_toolkit.close()
-    raw.close()
+    return ratio
 
 
-def bench_resilience(url: str, rounds: int, ops: int) -> None:
-    on = RedisToolkit(config=RedisConnectionConfig(url=url), options=OPTIONS)
+def bench_resilience(url: str, fmt: str, rounds: int, ops: int) -> float:
+    options = RedisOptions(is_logger_info=False, serializer=fmt)
+    on = RedisToolkit(config=RedisConnectionConfig(url=url), options=options)
     off = RedisToolkit(
         config=RedisConnectionConfig(
             url=url,
@@ -238,45 +254,88 @@ def bench_resilience(url: str, rounds: int, ops: int) -> None:
             metrics_enabled=False,
             health_check_enabled=False,
         ),
-        options=OPTIONS,
+        options=options,
     )
     value = small_dict(1)
     keys = [f"bench:res:{i}" for i in range(ops)]
 
-    def work(toolkit: RedisToolkit) -> Callable[[], None]:
-        def run() -> None:
-            for k in keys:
+    def work(toolkit: RedisToolkit) -> Callable[[list[str]], None]:
+        def run(block: list[str]) -> None:
+            for k in block:
                 toolkit.setter(k, value)
                 toolkit.getter(k)
 
         return run
 
-    work(on)(), work(off)()
-    pairs = [(timed(work(on)), timed(work(off))) for _ in range(rounds)]
-    report("setter+getter, retry+breaker+metrics on vs off", pairs, 2 * ops, ">= 0.9")
+    work(on)(keys), work(off)(keys)
+    ratio = interleaved(work(on), work(off), keys, rounds)
     on.batch_delete(keys)
     on.close()
     off.close()
+    return ratio
+
+
+def machine(url: str) -> str:
+    try:
+        import hiredis
+
+        hiredis_version = hiredis.__version__
+    except ImportError:
+        hiredis_version = "not installed"
+    client = redis.Redis.from_url(url)
+    version = client.info("server")["redis_version"]
+    client.close()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"machine: {os.cpu_count()} cores, load average {load} (1/5/15 min), "
+        f"{platform.system()} {platform.machine()}; redis-server {version}; "
+        f"redis-py {redis.__version__}, hiredis {hiredis_version}; "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every figure; returns 0."""
+    """Run every figure ``--runs`` times; print median and range of each; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="server to use (default: a private redis-server)")
+    parser.add_argument("--runs", type=int, help="repetitions of every figure (default 5)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     args = parser.parse_args(argv)
-    rounds, ops, size, per_task = (2, 50, 100, 4) if args.quick else (7, 2000, 1000, 40)
+    rounds, ops, size, per_task = (2, 200, 100, 4) if args.quick else (5, 1000, 1000, 20)
+    runs = args.runs if args.runs is not None else 1 if args.quick else 5
+    default, formats = wire_formats()
+    command = "python benchmarks/bench_core.py " + shlex.join(
+        argv if argv is not None else sys.argv[1:]
+    )
+
+    figures: dict[str, Figure] = {}
+
+    def add(key: str, label: str, target: float | None, ratio: float) -> None:
+        figures.setdefault(key, Figure(label, target)).runs.append(ratio)
 
     with server_url(args.url) as url:
-        version = redis.Redis.from_url(url).info("server")["redis_version"]
-        print(f"redis_toolkit core benchmark: redis-server {version} at {url}, "
-              f"redis-py {redis.__version__}, Python {platform.python_version()}, "
-              f"{os.cpu_count()} cores, {rounds} alternating rounds, "
-              f"serializer={SERIALIZER!r}")  # fmt: skip
-        bench_single(url, rounds, ops)
-        bench_batch(url, rounds, size)
-        bench_concurrency(url, rounds, 50, per_task)
-        bench_resilience(url, rounds, ops)
+        print(f"redis_toolkit core benchmark: {runs} runs x {rounds} rounds per figure")
+        print(machine(url))
+        print(f"wire format: {default} (the default); setter/getter also with "
+              f"{', '.join(f for f in formats if f != default) or '-'}")  # fmt: skip
+        print(f"command: {command.strip()}")
+        started = time.perf_counter()
+        for _ in range(runs):
+            for fmt in formats:
+                sets, gets = bench_single(url, fmt, rounds, ops)
+                add(f"set-{fmt}", f"setter vs raw SET, same bytes ({fmt})", 0.92, sets)
+                add(f"get-{fmt}", f"getter vs raw GET, same bytes ({fmt})", 0.92, gets)
+            gets, sets = bench_batch(url, default, rounds, size)
+            add("bget", f"batch_get vs raw MGET + same decoder ({size})", 1.0, gets)
+            add("bset", f"batch_set vs raw pipelined SETs ({size})", 2.5, sets)
+            conc = bench_concurrency(url, default, 3 * rounds, 50, per_task)
+            add("async", "AsyncRedisToolkit 50 tasks vs RedisToolkit 1 thread", 3.0, conc)
+            res = bench_resilience(url, default, rounds, ops)
+            add("res", "retry+breaker+metrics on vs off (setter+getter)", 0.97, res)
+        for figure in figures.values():
+            print(figure.line())
+        print(f"({time.perf_counter() - started:.0f} s; load average now "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())})")  # fmt: skip
     return 0
 
 

@@ -139,6 +139,7 @@ class Coalescer:
                     return await direct(*args, **kwargs)
                 finally:
                     self._in_flight -= 1
+                    self._round_trip_ended()
                     self._kick()
             future = loop.create_future()
             self._pending.append((name, args, kwargs, future))
@@ -154,6 +155,14 @@ class Coalescer:
         if self._pending and (force or not self._flushers):
             self._flushers += 1
             asyncio.get_running_loop().create_task(self._flush())
+
+    def _round_trip_ended(self) -> None:
+        # The stall timer measures one round trip: a round trip that ended was not stalled. Left
+        # armed, it would fire a second after it was first armed in a busy stream, start a
+        # second flusher at a random moment and make throughput differ from run to run.
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
 
     def _on_stall(self) -> None:
         self._stall_timer = None
@@ -241,6 +250,7 @@ class Coalescer:
                     continue
                 finally:
                     self._in_flight -= 1
+                    self._round_trip_ended()
                 for (*_, future), result in zip(batch, results):
                     if future.done():  # the caller was cancelled while its command ran
                         continue
@@ -250,6 +260,15 @@ class Coalescer:
                         future.set_exception(result)
                     else:
                         future.set_result(result)
+                # Let the callers just answered run once before looking for more work: their
+                # next commands then join the next pipeline. Without this, the first of them
+                # found nothing in flight, went out alone, and every other caller waited a
+                # whole round trip behind it (two round trips per batch instead of one).
+                self._in_flight += 1
+                try:
+                    await asyncio.sleep(0)
+                finally:
+                    self._in_flight -= 1
         finally:
             self._flushers -= 1
             if self._pending and not self._flushers:

@@ -136,3 +136,43 @@ async def test_one_bad_command_never_fails_4000_concurrent_getters(
         await toolkit.deleter(f"{prefix}k")
     finally:
         await toolkit.aclose()
+
+
+async def test_callers_answered_together_send_their_next_commands_together(
+    config: RedisConnectionConfig, prefix: str
+) -> None:
+    """50 tasks in step: one round trip per step, not a lone command and then all the others."""
+    toolkit = AsyncRedisToolkit(config=config)
+    client = toolkit.client
+    real_pipeline = client.pipeline
+    pipelines = pipelined = 0
+
+    def counting_pipeline(*args: object, **kwargs: object) -> object:
+        nonlocal pipelines
+        pipe = real_pipeline(*args, **kwargs)
+        real_execute = pipe.execute
+
+        async def execute(*a: object, **k: object) -> object:
+            nonlocal pipelines, pipelined
+            pipelines += 1
+            pipelined += len(pipe.command_stack)
+            return await real_execute(*a, **k)
+
+        pipe.execute = execute
+        return pipe
+
+    client.pipeline = counting_pipeline
+
+    async def worker(n: int) -> None:
+        for i in range(10):
+            await toolkit.setter(f"{prefix}{n}", i)
+            assert await toolkit.getter(f"{prefix}{n}") == i
+
+    try:
+        await asyncio.gather(*(worker(n) for n in range(50)))
+        lone = 50 * 20 - pipelined  # commands that went out by themselves
+        # 20 steps of 50 commands: about 21 round trips (the very first command goes alone).
+        # Before, each step took two: the first caller to run went alone, the rest waited.
+        assert pipelines + lone <= 25, (pipelines, lone)
+    finally:
+        await toolkit.aclose()

@@ -37,6 +37,8 @@ __all__ = ["AsyncRetryHandler", "AsyncCircuitBreaker", "AsyncHealthChecker", "As
 
 logger = logging.getLogger("redis_toolkit.resilience")
 
+_perf_counter = time.perf_counter  # bound once: read twice per operation
+
 
 #: An exception type, or a tuple of them (as ``except`` takes).
 RetryOn = type[BaseException] | tuple[type[BaseException], ...]
@@ -223,6 +225,8 @@ class AsyncResiliencePath:
     ) -> None:
         self.policy = policy if policy is not None and policy.max_retries > 0 else None
         self.breaker = breaker
+        # Bound once: the hot path talks to the pure state machine directly.
+        self._core = breaker.core if breaker is not None else None
         self.metrics = metrics
         self.address = address
         if breaker is not None and metrics is not None:
@@ -244,24 +248,24 @@ class AsyncResiliencePath:
         A redis-py error that ends the operation is raised as the toolkit error naming
         ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
         """
-        breaker = self.breaker.core if self.breaker is not None else None
+        breaker = self._core
         permit = breaker.acquire(command) if breaker is not None else None
-        policy = self.policy
         metrics = self.metrics
         attempt = 0
-        started = began = time.perf_counter()
+        started = began = _perf_counter()
         while True:
             try:
                 result = await fn(*args, **kwargs)
             except (RedisError, RedisClusterException) as e:
                 if metrics is not None:
-                    metrics.record(command, time.perf_counter() - began, False, e)
+                    metrics.record(command, _perf_counter() - began, False, e)
+                policy = self.policy
                 wait = None
                 if policy is not None:
                     wait = policy.decide(
                         e,
                         attempt=attempt,
-                        elapsed=time.perf_counter() - started,
+                        elapsed=_perf_counter() - started,
                         command=command,
                         idempotent=idempotent,
                     )
@@ -277,7 +281,7 @@ class AsyncResiliencePath:
                 raise
             else:
                 if metrics is not None:
-                    metrics.record(command, time.perf_counter() - began, True)
+                    metrics.record(command, _perf_counter() - began, True)
                 if breaker is not None:
                     breaker.record_success(permit)
                 return result
@@ -294,7 +298,7 @@ class AsyncResiliencePath:
                     breaker.record_failure(e, permit)
                 raise
             attempt += 1
-            began = time.perf_counter()
+            began = _perf_counter()
 
 
 class AsyncHealthChecker:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -135,7 +136,19 @@ class RedisToolkit:
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, RedisCluster)
         self._cluster_ops: ClusterOperations | None = None  # `cluster`, created on first use
+        # Bound once for the hot path: setter's plain SET goes to execute_command, skipping
+        # redis-py's per-call argument inspection in ``set`` (two wrappers that look for
+        # deprecated and experimental arguments); neither needs an attribute look-up per call.
         self._commands = self._client
+        # A client the toolkit created: plain SET and GET also skip redis-py's retry
+        # wrapper and observability records (the resilience path does that work), see _lean.
+        from .._lean import lean_commands
+
+        lean = lean_commands(self._client) if redis is None else None
+        self._execute = (
+            lean.execute_command if lean is not None else self._client.execute_command
+        )
+        self._get = lean.get if lean is not None else self._client.get
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
@@ -299,6 +312,13 @@ class RedisToolkit:
             raise ValidationError(
                 f"setter({name!r}): keep_ttl and ttl exclude each other", key=name
             )
+        if ttl is None and not (nx or xx or keep_ttl):
+            # The common call: a plain SET, with no per-call argument dicts.
+            data = self._encode(name, value, opts, self._serializer_for(opts))
+            result = self._run("SET", self._execute, "SET", name, data, key=name)
+            if opts.is_logger_info:
+                _log_call(opts, "set", name, value)
+            return bool(result)
         extra: dict[str, Any] = ttl_args(ttl, name)
         data = self._encode(name, value, opts, self._serializer_for(opts))
         result = self._run(
@@ -332,11 +352,12 @@ class RedisToolkit:
         """
         opts = self.options if options is None else options
         check_key(name, opts, writing=False)
-        data = self._run("GET", self._commands.get, name, key=name)
+        data = self._run("GET", self._get, name, key=name)
         if data is None:
             return default
         value = self._decode(name, data)
-        _log_call(opts, "get", name, value)
+        if opts.is_logger_info:
+            _log_call(opts, "get", name, value)
         return value
 
     def deleter(self, name: str) -> bool:
@@ -443,10 +464,23 @@ class RedisToolkit:
         extra = ttl_args(ttl, "<batch>")
         encoded: list[tuple[str, bytes]] = []
         total = 0
+        # Per item, the common case costs no call beyond the encoder: an ASCII str key within
+        # the limits and a value that encodes within max_value_size. Anything else goes
+        # through the full checks, which raise naming the key.
+        dumps = serializer.dumps
+        max_key = opts.max_key_length if opts.enable_validation else math.inf
+        max_value = opts.max_value_size if opts.enable_validation else math.inf
         for name, value in mapping.items():
-            check_key(name, opts)
-            data = self._encode(name, value, opts, serializer)
-            total += len(data)
+            if type(name) is not str or not name.isascii() or len(name) > max_key:
+                check_key(name, opts)
+            try:
+                data = dumps(value)
+            except SerializationError:
+                data = self._encode(name, value, opts, serializer)  # raises, naming the key
+            size = len(data)
+            if size > max_value:
+                check_value_size(name, data, opts)
+            total += size
             encoded.append((name, data))
         check_batch_size(total, len(encoded), opts)
         if atomic:
@@ -493,7 +527,8 @@ class RedisToolkit:
         opts = self.options if options is None else options
         keys = as_key_list(names, "batch_get")
         for name in keys:
-            check_key(name, opts, writing=False)
+            if type(name) is not str or not name.isascii():  # ASCII str: nothing to check
+                check_key(name, opts, writing=False)
         result: dict[str, Any] = {}
         decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):

@@ -38,6 +38,8 @@ __all__ = ["RetryHandler", "CircuitBreaker", "HealthChecker", "ResiliencePath"]
 
 logger = logging.getLogger("redis_toolkit.resilience")
 
+_perf_counter = time.perf_counter  # bound once: read twice per operation
+
 
 #: An exception type, or a tuple of them (as ``except`` takes).
 RetryOn = type[BaseException] | tuple[type[BaseException], ...]
@@ -224,6 +226,8 @@ class ResiliencePath:
     ) -> None:
         self.policy = policy if policy is not None and policy.max_retries > 0 else None
         self.breaker = breaker
+        # Bound once: the hot path talks to the pure state machine directly.
+        self._core = breaker.core if breaker is not None else None
         self.metrics = metrics
         self.address = address
         if breaker is not None and metrics is not None:
@@ -245,24 +249,24 @@ class ResiliencePath:
         A redis-py error that ends the operation is raised as the toolkit error naming
         ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
         """
-        breaker = self.breaker.core if self.breaker is not None else None
+        breaker = self._core
         permit = breaker.acquire(command) if breaker is not None else None
-        policy = self.policy
         metrics = self.metrics
         attempt = 0
-        started = began = time.perf_counter()
+        started = began = _perf_counter()
         while True:
             try:
                 result = fn(*args, **kwargs)
             except (RedisError, RedisClusterException) as e:
                 if metrics is not None:
-                    metrics.record(command, time.perf_counter() - began, False, e)
+                    metrics.record(command, _perf_counter() - began, False, e)
+                policy = self.policy
                 wait = None
                 if policy is not None:
                     wait = policy.decide(
                         e,
                         attempt=attempt,
-                        elapsed=time.perf_counter() - started,
+                        elapsed=_perf_counter() - started,
                         command=command,
                         idempotent=idempotent,
                     )
@@ -278,7 +282,7 @@ class ResiliencePath:
                 raise
             else:
                 if metrics is not None:
-                    metrics.record(command, time.perf_counter() - began, True)
+                    metrics.record(command, _perf_counter() - began, True)
                 if breaker is not None:
                     breaker.record_success(permit)
                 return result
@@ -295,7 +299,7 @@ class ResiliencePath:
                     breaker.record_failure(e, permit)
                 raise
             attempt += 1
-            began = time.perf_counter()
+            began = _perf_counter()
 
 
 class HealthChecker:
