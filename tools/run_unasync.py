@@ -84,6 +84,9 @@ REPLACEMENTS = {
     "AsyncCircuitBreaker": "CircuitBreaker",
     "AsyncHealthChecker": "HealthChecker",
     "AsyncResiliencePath": "ResiliencePath",
+    "AsyncClusterTopology": "ClusterTopology",
+    "AsyncClusterResiliencePath": "ClusterResiliencePath",
+    "AsyncClusterHealthChecker": "ClusterHealthChecker",
     # test fixtures: `atoolkit` in tests/_async is `toolkit` in tests/_sync
     "atoolkit": "toolkit",
     "atoolkit_server": "toolkit_server",

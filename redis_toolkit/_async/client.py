@@ -38,6 +38,11 @@ from ..resilience import RedisMetrics, RetryPolicy
 from ..resilience.commands import OTHER_COMMAND, command_label
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
+from .cluster_failover import (
+    AsyncClusterHealthChecker,
+    AsyncClusterResiliencePath,
+    AsyncClusterTopology,
+)
 from .pool import async_pool_manager
 from .pubsub import AsyncSubscriber, check_names
 from .resilience import (
@@ -174,15 +179,35 @@ class AsyncRedisToolkit:
                 half_open_max_calls=settings.half_open_max_calls,
                 name=self._address,
             )
-        self._resilience = AsyncResiliencePath(
-            policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
-        )
+        self._topology: AsyncClusterTopology | None = None
+        self._resilience: AsyncResiliencePath
+        if self._cluster:
+            # A breaker per node (picked by the key's slot owner), backoff with topology
+            # refresh: see docs/CLUSTER_FAILOVER.md. circuit_breaker is the key-less commands'.
+            self._topology = AsyncClusterTopology(
+                self._client,
+                metrics=metrics,
+                breaker_settings=self._breaker_settings(settings),
+                address=self._address,
+            )
+            self.circuit_breaker = self._topology.cluster_breaker
+            self._resilience = AsyncClusterResiliencePath(
+                policy=policy, topology=self._topology, metrics=metrics, address=self._address
+            )
+        else:
+            self._resilience = AsyncResiliencePath(
+                policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
+            )
         self._run = self._resilience.run
         self.health_checker: AsyncHealthChecker | None = None
         if self.config is not None:
             self.health_checker = AsyncHealthChecker.for_config(
                 self.config, breaker=self.circuit_breaker, metrics=metrics
             )
+            if self._topology is not None:
+                self.health_checker = AsyncClusterHealthChecker.for_cluster(
+                    self.health_checker, self._topology
+                )
             if True:  # ASYNC
                 # Outside an event loop the first `async with` or command starts it.
                 if self.health_checker is not None and AsyncRuntime.can_spawn():
@@ -190,6 +215,21 @@ class AsyncRedisToolkit:
             else:
                 if self.health_checker is not None:
                     self.health_checker._spawn()
+
+    @staticmethod
+    def _breaker_settings(settings: RedisConnectionConfig) -> dict[str, Any] | None:
+        if not settings.circuit_breaker_enabled:
+            return None
+        return {
+            "failure_threshold": settings.failure_threshold,
+            "recovery_timeout": settings.recovery_timeout,
+            "half_open_max_calls": settings.half_open_max_calls,
+        }
+
+    @property
+    def topology(self) -> AsyncClusterTopology | None:
+        """On a cluster: per-node breakers, topology refreshes and failovers seen (else None)."""
+        return self._topology
 
     @classmethod
     def from_url(
@@ -730,7 +770,12 @@ class AsyncRedisToolkit:
         return self.metrics.snapshot()
 
     def get_health_status(self) -> dict[str, Any]:
-        """Breaker state, whether the last background check reached the server, and its figures."""
+        """Breaker state, whether the last background check reached the server, and its figures.
+
+        On a cluster the check PINGs every primary: ``nodes`` holds per node whether it
+        answered, its latency, last error and breaker state, and ``cluster`` the primaries last
+        seen, topology refreshes and failovers.
+        """
         if self.health_checker is not None:
             status = self.health_checker.status()
         else:

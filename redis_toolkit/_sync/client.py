@@ -38,6 +38,11 @@ from ..resilience import RedisMetrics, RetryPolicy
 from ..resilience.commands import OTHER_COMMAND, command_label
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
+from .cluster_failover import (
+    ClusterHealthChecker,
+    ClusterResiliencePath,
+    ClusterTopology,
+)
 from .pool import pool_manager
 from .pubsub import Subscriber, check_names
 from .resilience import (
@@ -163,17 +168,52 @@ class RedisToolkit:
                 half_open_max_calls=settings.half_open_max_calls,
                 name=self._address,
             )
-        self._resilience = ResiliencePath(
-            policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
-        )
+        self._topology: ClusterTopology | None = None
+        self._resilience: ResiliencePath
+        if self._cluster:
+            # A breaker per node (picked by the key's slot owner), backoff with topology
+            # refresh: see docs/CLUSTER_FAILOVER.md. circuit_breaker is the key-less commands'.
+            self._topology = ClusterTopology(
+                self._client,
+                metrics=metrics,
+                breaker_settings=self._breaker_settings(settings),
+                address=self._address,
+            )
+            self.circuit_breaker = self._topology.cluster_breaker
+            self._resilience = ClusterResiliencePath(
+                policy=policy, topology=self._topology, metrics=metrics, address=self._address
+            )
+        else:
+            self._resilience = ResiliencePath(
+                policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
+            )
         self._run = self._resilience.run
         self.health_checker: HealthChecker | None = None
         if self.config is not None:
             self.health_checker = HealthChecker.for_config(
                 self.config, breaker=self.circuit_breaker, metrics=metrics
             )
+            if self._topology is not None:
+                self.health_checker = ClusterHealthChecker.for_cluster(
+                    self.health_checker, self._topology
+                )
             if self.health_checker is not None:
                 self.health_checker._spawn()
+
+    @staticmethod
+    def _breaker_settings(settings: RedisConnectionConfig) -> dict[str, Any] | None:
+        if not settings.circuit_breaker_enabled:
+            return None
+        return {
+            "failure_threshold": settings.failure_threshold,
+            "recovery_timeout": settings.recovery_timeout,
+            "half_open_max_calls": settings.half_open_max_calls,
+        }
+
+    @property
+    def topology(self) -> ClusterTopology | None:
+        """On a cluster: per-node breakers, topology refreshes and failovers seen (else None)."""
+        return self._topology
 
     @classmethod
     def from_url(
@@ -714,7 +754,12 @@ class RedisToolkit:
         return self.metrics.snapshot()
 
     def get_health_status(self) -> dict[str, Any]:
-        """Breaker state, whether the last background check reached the server, and its figures."""
+        """Breaker state, whether the last background check reached the server, and its figures.
+
+        On a cluster the check PINGs every primary: ``nodes`` holds per node whether it
+        answered, its latency, last error and breaker state, and ``cluster`` the primaries last
+        seen, topology refreshes and failovers.
+        """
         if self.health_checker is not None:
             status = self.health_checker.status()
         else:

@@ -127,6 +127,8 @@ class RedisMetrics:
         self._errors: dict[str, int] = {}
         self._breaker_transitions = 0
         self._breaker_opens = 0
+        self._topology_refreshes = 0
+        self._failovers = 0
 
     # -- recording --------------------------------------------------------------------------
 
@@ -215,6 +217,16 @@ class RedisMetrics:
         value = None if state is None else _state_value(state)
         with self._lock:
             self._breaker_state = value
+
+    def record_topology_refresh(self) -> None:
+        """Count one cluster topology refresh (slot map re-read) made by the toolkit."""
+        with self._lock:
+            self._topology_refreshes += 1
+
+    def record_failover(self, count: int = 1) -> None:
+        """Count ``count`` cluster failovers seen (a node became the primary of a shard)."""
+        with self._lock:
+            self._failovers += count
 
     def reset(self) -> None:
         """Zero every counter and histogram and restart ``uptime_seconds``.
@@ -309,8 +321,10 @@ class RedisMetrics:
         ``success_rate`` (1.0 when nothing ran), ``avg_latency_ms``, ``p50_latency_ms``,
         ``p95_latency_ms``, ``p99_latency_ms``, ``max_latency_ms``, ``retries``,
         ``breaker_state`` (``None`` until a breaker reported one), ``breaker_transitions``,
-        ``breaker_opens``, ``errors_by_type`` ({class name: count}), ``commands`` ({NAME:
-        {total, failures, avg_latency_ms, p50_latency_ms, p95_latency_ms, p99_latency_ms,
+        ``breaker_opens``, ``errors_by_type`` ({class name: count}), ``topology_refreshes`` and
+        ``failovers`` (cluster only: slot-map re-reads and shards that changed primary),
+        ``commands`` ({NAME: {total, failures, avg_latency_ms, p50_latency_ms, p95_latency_ms,
+        p99_latency_ms,
         retries}}) and ``uptime_seconds``. The headline figures are also attributes
         (``metrics.success_rate``, ``metrics.avg_latency_ms``, ``metrics.total_operations``, ...).
         """
@@ -322,6 +336,8 @@ class RedisMetrics:
             breaker_state = self._breaker_state
             transitions = self._breaker_transitions
             opens = self._breaker_opens
+            refreshes = self._topology_refreshes
+            failovers = self._failovers
             started = self._started
         total = overall.total
         failed = overall.failures
@@ -340,6 +356,8 @@ class RedisMetrics:
             "breaker_transitions": transitions,
             "breaker_opens": opens,
             "errors_by_type": errors,
+            "topology_refreshes": refreshes,
+            "failovers": failovers,
             "commands": {
                 name: {
                     "total": s.total,
