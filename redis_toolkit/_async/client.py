@@ -152,6 +152,7 @@ class AsyncRedisToolkit:
                 max_expired=self.options.subscription_max_expired,
             )
         self._subscriber: AsyncSubscriber | None = None
+        self._shard_subscriber: AsyncSubscriber | None = None
         self._stopped_task: Any = None  # the last listener's task/thread, for `sub_thread`
         if channels and message_handler is not None:
             # The 0.4 form: channels and a handler in the constructor start listening.
@@ -557,11 +558,23 @@ class AsyncRedisToolkit:
 
     # -- pub/sub -----------------------------------------------------------------------------
 
-    async def publisher(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+    async def publisher(
+        self,
+        channel: str,
+        data: Any,
+        options: RedisOptions | None = None,
+        *,
+        sharded: bool = False,
+    ) -> int:
         """Publish ``data`` (any supported value, sent with its type) on ``channel``.
 
-        Returns how many subscribers received it. Pub/sub is at-most-once: a subscriber that is
-        disconnected at that moment never sees the message.
+        ``sharded=True`` publishes with SPUBLISH to shard-channel subscribers (Redis 7; on a
+        cluster only the node owning the channel's slot carries it, so it scales with the
+        cluster). Returns how many subscribers received it: exact on one server and for
+        ``sharded`` on a cluster. A classic PUBLISH on a cluster is relayed to every node, and
+        the count is only that of the node that took it: a subscriber on another node is not
+        counted (0 does not mean nobody received it). Pub/sub is at-most-once: a subscriber
+        that is disconnected at that moment never sees the message.
         """
         opts = self.options if options is None else options
         check_names([channel])
@@ -576,15 +589,24 @@ class AsyncRedisToolkit:
                 f"max_value_size={opts.max_value_size}; nothing was published",
                 channel=channel,
             )
-        receivers = int(
-            await self._run("PUBLISH", self._commands.publish, channel, payload, channel=channel)
-        )
+        if sharded:
+            command, fn = "SPUBLISH", self._commands.spublish
+        else:
+            command, fn = "PUBLISH", self._commands.publish
+        receivers = int(await self._run(command, fn, channel, payload, channel=channel))
         _log_call(opts, "publish to", channel, data)
         return receivers
 
-    async def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+    async def publish(
+        self,
+        channel: str,
+        data: Any,
+        options: RedisOptions | None = None,
+        *,
+        sharded: bool = False,
+    ) -> int:
         """Alias of :meth:`publisher`."""
-        return await self.publisher(channel, data, options)
+        return await self.publisher(channel, data, options, sharded=sharded)
 
     def _new_subscriber(
         self,
@@ -592,6 +614,7 @@ class AsyncRedisToolkit:
         patterns: list[str] | None,
         handler: Any,
         on_error: Any,
+        sharded: bool = False,
     ) -> AsyncSubscriber:
         return AsyncSubscriber(
             self._client,
@@ -605,6 +628,8 @@ class AsyncRedisToolkit:
             max_reconnect_delay=float(self.options.subscriber_retry_delay),
             stop_timeout=float(self.options.subscriber_stop_timeout),
             address=self._address,
+            sharded=sharded,
+            topology=self._topology,
         )
 
     async def start_subscriber(
@@ -614,8 +639,15 @@ class AsyncRedisToolkit:
         patterns: list[str] | None = None,
         *,
         on_error: Any = None,
+        sharded: bool = False,
     ) -> bool:
         """Start listening; return once Redis confirmed every subscription.
+
+        ``sharded=True`` runs a second listener, of shard channels (SSUBSCRIBE, Redis 7), next
+        to the classic one: on a cluster each shard channel lives on the node owning its slot
+        (put related channels in one slot with a hash tag, ``{user:123}:events``). On a
+        cluster both listeners heal on their own after a node dies or a failover: see
+        docs/CLUSTER_FAILOVER.md.
 
         ``handler(channel, value)`` gets each message (a pattern's handler learns the real
         channel); it may be a plain or async callable. ``on_error(error, channel)`` hears about
@@ -628,6 +660,8 @@ class AsyncRedisToolkit:
         """
         if self._closed:
             raise self._closed_error("start_subscriber")
+        if sharded:
+            return await self._start_shard_subscriber(channels, handler, patterns, on_error)
         old = self._subscriber
         if old is not None and not old.running and (handler is not None or on_error is not None):
             # 0.4: stop_subscriber() then start_subscriber(channels, new_handler) restarts.
@@ -652,16 +686,48 @@ class AsyncRedisToolkit:
             ok = await self._subscriber.psubscribe(*patterns) and ok
         return await self._subscriber.start() and ok
 
+    async def _start_shard_subscriber(
+        self, channels: list[str] | None, handler: Any, patterns: list[str] | None, on_error: Any
+    ) -> bool:
+        if patterns:
+            raise ValidationError(
+                f"sharded pub/sub has no patterns (Redis has no PSSUBSCRIBE): {patterns!r}"
+            )
+        current = self._shard_subscriber
+        if current is not None and current.running:
+            if handler is not None or on_error is not None:
+                raise ValidationError(
+                    "a sharded subscriber is already set up; stop_subscriber() before changing "
+                    "its handler"
+                )
+            return await current.subscribe(*(channels or []))
+        if current is not None:
+            channels = channels if channels is not None else current.channels
+            handler = handler or current._handler
+            on_error = on_error or current._on_error
+        self._shard_subscriber = self._new_subscriber(
+            channels, None, handler or self._message_handler, on_error, sharded=True
+        )
+        return await self._shard_subscriber.start()
+
+    @property
+    def shard_subscriber(self) -> AsyncSubscriber | None:
+        """The sharded pub/sub listener, once ``start_subscriber(..., sharded=True)`` set one up."""
+        return self._shard_subscriber
+
     async def stop_subscriber(self) -> bool:
-        """Stop the listener; a handler that is running may finish first.
+        """Stop the listener (and the sharded one); a handler that is running may finish first.
 
         Returns within the poll interval plus the running handler's time (at most
         ``subscriber_stop_timeout``); True if the listener ended in time.
         """
+        stopped = True
+        if self._shard_subscriber is not None:
+            stopped = await self._shard_subscriber.stop()
         if self._subscriber is None:
-            return True
+            return stopped
         self._stopped_task = self._subscriber._task or self._stopped_task
-        return await self._subscriber.stop()
+        return await self._subscriber.stop() and stopped
 
     @property
     def subscriber(self) -> AsyncSubscriber | None:
@@ -820,6 +886,8 @@ class AsyncRedisToolkit:
         if self._subscriber is not None:
             self._stopped_task = self._subscriber._task or self._stopped_task
             await self._subscriber.stop()
+        if self._shard_subscriber is not None:
+            await self._shard_subscriber.stop()
         if self.health_checker is not None:
             await self.health_checker.stop()
         if self._owns_client:

@@ -145,6 +145,11 @@ class AsyncClusterTopology:
                 )
         self._primaries = primaries
 
+    async def ready(self) -> None:
+        """Make sure the client has read the slot map once (the async client reads it lazily)."""
+        if True:  # ASYNC
+            await self._client.initialize()
+
     async def refresh(self, *, force: bool = False) -> bool:
         """Re-read the slot map now; False when skipped (another refresh just ran) or failed.
 

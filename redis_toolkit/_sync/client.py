@@ -147,6 +147,7 @@ class RedisToolkit:
                 max_expired=self.options.subscription_max_expired,
             )
         self._subscriber: Subscriber | None = None
+        self._shard_subscriber: Subscriber | None = None
         self._stopped_task: Any = None  # the last listener's task/thread, for `sub_thread`
         if channels and message_handler is not None:
             # The 0.4 form: channels and a handler in the constructor start listening.
@@ -541,11 +542,23 @@ class RedisToolkit:
 
     # -- pub/sub -----------------------------------------------------------------------------
 
-    def publisher(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+    def publisher(
+        self,
+        channel: str,
+        data: Any,
+        options: RedisOptions | None = None,
+        *,
+        sharded: bool = False,
+    ) -> int:
         """Publish ``data`` (any supported value, sent with its type) on ``channel``.
 
-        Returns how many subscribers received it. Pub/sub is at-most-once: a subscriber that is
-        disconnected at that moment never sees the message.
+        ``sharded=True`` publishes with SPUBLISH to shard-channel subscribers (Redis 7; on a
+        cluster only the node owning the channel's slot carries it, so it scales with the
+        cluster). Returns how many subscribers received it: exact on one server and for
+        ``sharded`` on a cluster. A classic PUBLISH on a cluster is relayed to every node, and
+        the count is only that of the node that took it: a subscriber on another node is not
+        counted (0 does not mean nobody received it). Pub/sub is at-most-once: a subscriber
+        that is disconnected at that moment never sees the message.
         """
         opts = self.options if options is None else options
         check_names([channel])
@@ -560,15 +573,24 @@ class RedisToolkit:
                 f"max_value_size={opts.max_value_size}; nothing was published",
                 channel=channel,
             )
-        receivers = int(
-            self._run("PUBLISH", self._commands.publish, channel, payload, channel=channel)
-        )
+        if sharded:
+            command, fn = "SPUBLISH", self._commands.spublish
+        else:
+            command, fn = "PUBLISH", self._commands.publish
+        receivers = int(self._run(command, fn, channel, payload, channel=channel))
         _log_call(opts, "publish to", channel, data)
         return receivers
 
-    def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+    def publish(
+        self,
+        channel: str,
+        data: Any,
+        options: RedisOptions | None = None,
+        *,
+        sharded: bool = False,
+    ) -> int:
         """Alias of :meth:`publisher`."""
-        return self.publisher(channel, data, options)
+        return self.publisher(channel, data, options, sharded=sharded)
 
     def _new_subscriber(
         self,
@@ -576,6 +598,7 @@ class RedisToolkit:
         patterns: list[str] | None,
         handler: Any,
         on_error: Any,
+        sharded: bool = False,
     ) -> Subscriber:
         return Subscriber(
             self._client,
@@ -589,6 +612,8 @@ class RedisToolkit:
             max_reconnect_delay=float(self.options.subscriber_retry_delay),
             stop_timeout=float(self.options.subscriber_stop_timeout),
             address=self._address,
+            sharded=sharded,
+            topology=self._topology,
         )
 
     def start_subscriber(
@@ -598,8 +623,15 @@ class RedisToolkit:
         patterns: list[str] | None = None,
         *,
         on_error: Any = None,
+        sharded: bool = False,
     ) -> bool:
         """Start listening; return once Redis confirmed every subscription.
+
+        ``sharded=True`` runs a second listener, of shard channels (SSUBSCRIBE, Redis 7), next
+        to the classic one: on a cluster each shard channel lives on the node owning its slot
+        (put related channels in one slot with a hash tag, ``{user:123}:events``). On a
+        cluster both listeners heal on their own after a node dies or a failover: see
+        docs/CLUSTER_FAILOVER.md.
 
         ``handler(channel, value)`` gets each message (a pattern's handler learns the real
         channel); it may be a plain callable. ``on_error(error, channel)`` hears about
@@ -612,6 +644,8 @@ class RedisToolkit:
         """
         if self._closed:
             raise self._closed_error("start_subscriber")
+        if sharded:
+            return self._start_shard_subscriber(channels, handler, patterns, on_error)
         old = self._subscriber
         if old is not None and not old.running and (handler is not None or on_error is not None):
             # 0.4: stop_subscriber() then start_subscriber(channels, new_handler) restarts.
@@ -636,16 +670,48 @@ class RedisToolkit:
             ok = self._subscriber.psubscribe(*patterns) and ok
         return self._subscriber.start() and ok
 
+    def _start_shard_subscriber(
+        self, channels: list[str] | None, handler: Any, patterns: list[str] | None, on_error: Any
+    ) -> bool:
+        if patterns:
+            raise ValidationError(
+                f"sharded pub/sub has no patterns (Redis has no PSSUBSCRIBE): {patterns!r}"
+            )
+        current = self._shard_subscriber
+        if current is not None and current.running:
+            if handler is not None or on_error is not None:
+                raise ValidationError(
+                    "a sharded subscriber is already set up; stop_subscriber() before changing "
+                    "its handler"
+                )
+            return current.subscribe(*(channels or []))
+        if current is not None:
+            channels = channels if channels is not None else current.channels
+            handler = handler or current._handler
+            on_error = on_error or current._on_error
+        self._shard_subscriber = self._new_subscriber(
+            channels, None, handler or self._message_handler, on_error, sharded=True
+        )
+        return self._shard_subscriber.start()
+
+    @property
+    def shard_subscriber(self) -> Subscriber | None:
+        """The sharded pub/sub listener, once ``start_subscriber(..., sharded=True)`` set one up."""
+        return self._shard_subscriber
+
     def stop_subscriber(self) -> bool:
-        """Stop the listener; a handler that is running may finish first.
+        """Stop the listener (and the sharded one); a handler that is running may finish first.
 
         Returns within the poll interval plus the running handler's time (at most
         ``subscriber_stop_timeout``); True if the listener ended in time.
         """
+        stopped = True
+        if self._shard_subscriber is not None:
+            stopped = self._shard_subscriber.stop()
         if self._subscriber is None:
-            return True
+            return stopped
         self._stopped_task = self._subscriber._task or self._stopped_task
-        return self._subscriber.stop()
+        return self._subscriber.stop() and stopped
 
     @property
     def subscriber(self) -> Subscriber | None:
@@ -804,6 +870,8 @@ class RedisToolkit:
         if self._subscriber is not None:
             self._stopped_task = self._subscriber._task or self._stopped_task
             self._subscriber.stop()
+        if self._shard_subscriber is not None:
+            self._shard_subscriber.stop()
         if self.health_checker is not None:
             self.health_checker.stop()
         if self._owns_client:

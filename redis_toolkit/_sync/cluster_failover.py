@@ -146,6 +146,9 @@ class ClusterTopology:
                 )
         self._primaries = primaries
 
+    def ready(self) -> None:
+        """Make sure the client has read the slot map once (the async client reads it lazily)."""
+
     def refresh(self, *, force: bool = False) -> bool:
         """Re-read the slot map now; False when skipped (another refresh just ran) or failed.
 
