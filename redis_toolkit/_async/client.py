@@ -570,10 +570,13 @@ class AsyncRedisToolkit:
 
         ``sharded=True`` publishes with SPUBLISH to shard-channel subscribers (Redis 7; on a
         cluster only the node owning the channel's slot carries it, so it scales with the
-        cluster). Returns how many subscribers received it: exact on one server and for
-        ``sharded`` on a cluster. A classic PUBLISH on a cluster is relayed to every node, and
-        the count is only that of the node that took it: a subscriber on another node is not
-        counted (0 does not mean nobody received it). Pub/sub is at-most-once: a subscriber
+        cluster). Returns how many subscribers received it: exact on one server, and for
+        ``sharded`` on a cluster while the toolkit's slot map is current (the subscribers on
+        the slot's primary; right after a failover a stale map can reach the demoted node,
+        which relays the message uncounted: 0, and the toolkit then re-reads the map). A
+        classic PUBLISH on a cluster is relayed to every node and the count is only that of
+        the node that took it: the toolkit cannot know the total, and 0 does not mean nobody
+        received it. Pub/sub is at-most-once: a subscriber
         that is disconnected at that moment never sees the message.
         """
         opts = self.options if options is None else options
@@ -594,6 +597,11 @@ class AsyncRedisToolkit:
         else:
             command, fn = "PUBLISH", self._commands.publish
         receivers = int(await self._run(command, fn, channel, payload, channel=channel))
+        if sharded and not receivers and self._topology is not None:
+            # After a failover a stale slot map sends SPUBLISH to the demoted node, which relays
+            # it to the shard uncounted: re-read the map (at most once a second) so that the
+            # next count is right. Never published again: it may have been delivered.
+            await self._topology.refresh(min_interval=1.0)
         _log_call(opts, "publish to", channel, data)
         return receivers
 

@@ -150,15 +150,17 @@ class AsyncClusterTopology:
         if True:  # ASYNC
             await self._client.initialize()
 
-    async def refresh(self, *, force: bool = False) -> bool:
-        """Re-read the slot map now; False when skipped (another refresh just ran) or failed.
+    async def refresh(self, *, force: bool = False, min_interval: float | None = None) -> bool:
+        """Re-read the slot map now; False when skipped (another refresh ran less than
+        ``min_interval`` seconds ago, default ``min_refresh_interval``) or failed.
 
         A failure is logged at debug level and left to the caller's retry loop: during a
         failover the nodes asked may still name the dead master, and the next retry refreshes
         again.
         """
         now = time.monotonic()
-        if not force and now - self._last_refresh < self.min_refresh_interval:
+        interval = self.min_refresh_interval if min_interval is None else min_interval
+        if not force and now - self._last_refresh < interval:
             return False
         self._last_refresh = now  # claimed before awaiting: concurrent callers skip
         self.observe()

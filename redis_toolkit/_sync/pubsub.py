@@ -131,6 +131,7 @@ class Subscriber:
         self._waiting: list[_Request] = []
         self._unconfirmed: set[str] = set()
         self._delay = reconnect_delay
+        self._verify_until = 0.0
         self._stop = Event()
         self._connected = Event()
         self._lock = Lock()
@@ -325,6 +326,9 @@ class Subscriber:
             except Exception as e:
                 # Supervision: whatever broke the loop is reported, then it starts over.
                 lost = True
+                # The slot map read right after a failover may still be old: verify the owners
+                # for a while once subscribed again.
+                self._verify_until = Runtime.monotonic() + 10.0
                 self._connected.clear()
                 self.reconnects += 1
                 if isinstance(e, RedisError):
@@ -353,6 +357,7 @@ class Subscriber:
             request.pending &= self._unconfirmed
         self._mark_connected()
         next_expiry_check = Runtime.monotonic() + self._check_interval()
+        next_owner_check = Runtime.monotonic() + 1.0
         while not stop.is_set():
             self._apply_requests(pubsub)
             if not self._has_connection(pubsub):
@@ -366,6 +371,10 @@ class Subscriber:
                 message = pubsub.get_message(timeout=self._poll_interval)
             if message is not None:
                 self._dispatch(message)
+            now = Runtime.monotonic()
+            if self._verify_until > now and now >= next_owner_check:
+                next_owner_check = now + 1.0
+                self._check_owners(pubsub)
             if self._manager is not None and Runtime.monotonic() >= next_expiry_check:
                 next_expiry_check = Runtime.monotonic() + self._check_interval()
                 static = dict(self._channels)
@@ -373,6 +382,21 @@ class Subscriber:
                 if expired:
                     logger.info("unsubscribing idle channels %s", expired)
                     self._reconcile(pubsub)
+
+    def _check_owners(self, pubsub: Any) -> None:
+        """Re-read the slot map; raise (to resubscribe) when a shard channel's slot is owned by
+        a node this listener is not subscribed on, as after a failover: the old owner, now a
+        replica, may still relay the shard's messages, but SPUBLISH would not count us."""
+        if not self.sharded or self._topology is None:
+            return
+        self._topology.refresh(force=True)
+        subscribed = set(getattr(pubsub, "node_pubsub_mapping", {}))
+        for channel in list(self._live_channels):
+            owner = self._topology.node_for(channel)
+            if owner is not None and owner not in subscribed:
+                raise RedisConnectionError(
+                    f"shard channel {channel!r} moved to {owner}: subscribing there"
+                )
 
     def _has_connection(self, pubsub: Any) -> bool:
         if self.sharded and hasattr(pubsub, "node_pubsub_mapping"):
