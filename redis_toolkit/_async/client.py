@@ -134,14 +134,19 @@ class AsyncRedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, AsyncRedisCluster)
-        if True:  # ASYNC
-            # Concurrent tasks' commands share round trips (auto-pipelining).
-            coalesce = self.options.auto_pipeline and not self._cluster
-            self._commands = coalescing(self._client) if coalesce else self._client
-        else:
-            self._commands = self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
+        if True:  # ASYNC
+            # Concurrent tasks' commands share round trips (auto-pipelining); on a cluster, one
+            # pipeline per node, so that a failing node holds back only its own keys.
+            if not self.options.auto_pipeline:
+                self._commands = self._client
+            elif self._topology is not None:
+                self._commands = self._topology.per_node(coalescing)
+            else:
+                self._commands = coalescing(self._client)
+        else:
+            self._commands = self._client
         self._message_handler = message_handler
         self._subscription_manager: SubscriptionManager | None = None
         if self.options.enable_dynamic_subscription:

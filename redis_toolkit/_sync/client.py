@@ -134,9 +134,9 @@ class RedisToolkit:
             # A shared cluster client serves every toolkit of this config: the manager closes it.
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, RedisCluster)
-        self._commands = self._client
         self._address = self.config.address if self.config is not None else "user-supplied client"
         self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
+        self._commands = self._client
         self._message_handler = message_handler
         self._subscription_manager: SubscriptionManager | None = None
         if self.options.enable_dynamic_subscription:

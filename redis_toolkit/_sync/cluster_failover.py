@@ -36,7 +36,12 @@ from ..exceptions import wrap_redis_error
 from ..resilience import CircuitBreakerState, RedisMetrics, RetryPolicy
 from .resilience import CircuitBreaker, HealthChecker, ResiliencePath
 
-__all__ = ["ClusterTopology", "ClusterResiliencePath", "ClusterHealthChecker"]
+__all__ = [
+    "ClusterTopology",
+    "ClusterResiliencePath",
+    "ClusterHealthChecker",
+    "PerNodeCommands",
+]
 
 logger = logging.getLogger("redis_toolkit.cluster")
 
@@ -174,6 +179,11 @@ class ClusterTopology:
             return False
         self.observe()
         return True
+
+    def per_node(self, make: Callable[[Any], Any]) -> PerNodeCommands:
+        """The client's commands with each single-key one sent through ``make(client)`` of its
+        slot owner (see :class:`PerNodeCommands`)."""
+        return PerNodeCommands(self._client, self, make)
 
     def status(self) -> dict[str, Any]:
         """Primaries last seen, refreshes and failovers counted, breaker state per node."""
@@ -368,3 +378,54 @@ class ClusterHealthChecker(HealthChecker):
         status["nodes"] = nodes
         status["cluster"] = self._topology.status()
         return status
+
+
+#: Commands whose first argument is their only key: routed to the key's node.
+_SINGLE_KEY = frozenset(
+    {"get", "set", "pttl", "ttl", "pexpire", "expire", "persist", "publish", "spublish"}
+)
+#: Commands taking keys only: routed when they get exactly one.
+_KEYS_ONLY = frozenset({"delete", "exists", "unlink", "touch"})
+
+
+class PerNodeCommands:
+    """A cluster client's commands, each single-key one handed to its slot owner's sender.
+
+    ``make(client)`` builds a sender per node (the async toolkit passes its auto-pipelining
+    coalescer): concurrent commands for one node share a pipeline round trip to that node, and
+    a dead or stalled node holds back only its own keys' commands. Multi-key commands and
+    commands whose node is not known yet go to the client directly.
+    """
+
+    def __init__(self, client: Any, topology: ClusterTopology, make: Callable[[Any], Any]):
+        self._client = client
+        self._topology = topology
+        self._make = make
+        self._senders: dict[str, Any] = {}
+        self._methods: dict[str, Callable[..., Any]] = {}
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = self._methods.get(name)
+        if method is None:
+            method = self._methods[name] = self._route(name)
+        return method
+
+    def _sender(self, node: str) -> Any:
+        sender = self._senders.get(node)
+        if sender is None:
+            sender = self._senders[node] = self._make(self._client)
+        return sender
+
+    def _route(self, name: str) -> Callable[..., Any]:
+        direct = getattr(self._client, name)
+        routed = name in _SINGLE_KEY
+        keys_only = name in _KEYS_ONLY
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if args and (routed or (keys_only and len(args) == 1)):
+                node = self._topology.node_for(args[0])
+                if node is not None:
+                    return getattr(self._sender(node), name)(*args, **kwargs)
+            return direct(*args, **kwargs)
+
+        return call
