@@ -224,8 +224,18 @@ def test_kill_9_of_a_master_surfaces_no_error(
     # The dead master's breaker never refused the healthy masters' keys: no breaker opened
     # anywhere, since no call gave up.
     assert stream_toolkit.metrics.snapshot()["breaker_opens"] == 0
+    # The health check covers every primary: the dead one is reported by name (its checker's
+    # slot map still lists it), then, once the map is re-read, the new primary is healthy.
+    checker = stream_toolkit.health_checker
+    assert checker is not None
+    dead = f"127.0.0.1:{victim}"
+    assert checker.check() is False
     health = stream_toolkit.get_health_status()
-    assert "nodes" in health
+    assert health["healthy"] is False and health["nodes"][dead]["healthy"] is False
+    assert checker.check() is True
+    health = stream_toolkit.get_health_status()
+    assert health["healthy"] is True and health["nodes"][dead]["role"] == "not a primary"
+    assert len([n for n in health["nodes"].values() if n["role"] == "primary"]) == 3
 
 
 def cluster_failover(cluster: RedisClusterNodes) -> Callable[[RedisServer], Any]:
