@@ -20,6 +20,7 @@ from redis.crc import key_slot
 from redis_toolkit import (
     RedisToolkit,
     ConnectionFailedError,
+    OperationTimeoutError,
     RedisConnectionConfig,
     pool_manager,
 )
@@ -400,4 +401,32 @@ def test_sharded_subscriber_heals_after_cluster_failover(
     finally:
         for toolkit in (sharded, publisher):
             toolkit.close()
+        pool_manager.close_all_pools()
+
+
+def test_a_timed_out_incr_is_not_retried_on_a_cluster(
+    fault_cluster: RedisClusterNodes, prefix: str
+) -> None:
+    """The failover budget does not make the cluster path repeat a command that may have run."""
+    toolkit = make_toolkit(fault_cluster, socket_timeout=0.3)
+    counter, key = f"{prefix}counter", f"{prefix}value"
+    try:
+        toolkit.setter(key, {"v": 1})
+        # A connection to the counter's node is open first: one opened during the stall would
+        # time out in its handshake, before the INCR is even sent.
+        assert toolkit.execute_command("GET", counter) is None
+        stall = fault_cluster.master_for_key(counter).debug_sleep(0.7)
+        with pytest.raises(OperationTimeoutError, match="INCR"):
+            toolkit.execute_command("INCR", counter)
+        stall.join(10)
+        # The INCR reached the server before it stalled and ran once when it woke up; a retry
+        # would have made it 2.
+        assert int(toolkit.execute_command("GET", counter)) == 1
+        stall = fault_cluster.master_for_key(key).debug_sleep(0.7)
+        assert toolkit.getter(key) == {"v": 1}  # GET timed out, was retried, succeeded
+        stall.join(10)
+        commands = toolkit.get_metrics()["commands"]
+        assert commands["GET"]["retries"] >= 1 and commands["INCR"]["retries"] == 0
+    finally:
+        toolkit.close()
         pool_manager.close_all_pools()
