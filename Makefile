@@ -42,6 +42,7 @@ bench: setup redis-server
 	$(PY) benchmarks/bench_core.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_pubsub.py $(BENCH_ARGS)
 	$(PY) benchmarks/bench_serialization.py $(filter --quick,$(BENCH_ARGS))
+	$(PY) benchmarks/bench_cluster_failover.py $(filter --quick,$(BENCH_ARGS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -108,6 +108,7 @@ _BEHAVIOUR_FIELDS = frozenset(
         "retry_jitter",
         "retry_deadline",
         "metrics_enabled",
+        "cluster_node_timeout",
     }
 )
 
@@ -195,6 +196,9 @@ class RedisConnectionConfig:
     max_connections_per_node: int | None = None
     readonly_mode: bool = False
     skip_full_coverage_check: bool = False
+    #: The servers' ``cluster-node-timeout`` in seconds (Redis's default: 15). Only sizes the
+    #: default retry budget of ``cluster_mode``: ``2 x cluster_node_timeout + 2`` seconds.
+    cluster_node_timeout: float = 15.0
     #: ``memory://NAME``: the embedded backend's server name; set from ``url``.
     embedded_name: str | None = None
     # resilience (new in 0.5; see docs/RESILIENCE.md)
@@ -477,6 +481,12 @@ class RedisConnectionConfig:
         _require(
             isinstance(self.max_retries, int) and self.max_retries >= 0,
             f"max_retries must be an int >= 0, got {self.max_retries!r}",
+        )
+        _require(
+            isinstance(self.cluster_node_timeout, (int, float))
+            and not isinstance(self.cluster_node_timeout, bool)
+            and self.cluster_node_timeout > 0,
+            f"cluster_node_timeout must be > 0 seconds, got {self.cluster_node_timeout!r}",
         )
         for name in ("recovery_timeout", "retry_delay", "max_retry_delay"):
             value = getattr(self, name)

@@ -124,3 +124,19 @@ def test_transactions_benchmark_smoke(redis_server: RedisServer) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "contended / uncontended" in result.stdout
+
+
+def test_failover_example_runs_on_cluster(redis_cluster: RedisClusterNodes) -> None:
+    """examples/cluster/failover_handling.py on the fixture cluster: a graceful failover while it
+    writes, no error reaches it, the sharded subscriber receives afterwards."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env["REDIS_CLUSTER_NODES"] = ",".join(f"{h}:{p}" for h, p in redis_cluster.startup_nodes)
+    result = subprocess.run(
+        [sys.executable, "examples/cluster/failover_handling.py"],
+        env=env, capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "failover done: True" in result.stdout, result.stdout
+    assert "errors seen by the caller: 0" in result.stdout, result.stdout
+    assert "receives after the failover: True" in result.stdout, result.stdout
+    redis_cluster.wait_ready(30)  # the shared cluster is whole again (roles swapped)

@@ -93,6 +93,10 @@ REPLACEMENTS = {
     "AsyncTransaction": "Transaction",
     "AsyncRedisLock": "RedisLock",
     "AsyncRedisMemoryBackend": "RedisMemoryBackend",
+    "AsyncClusterTopology": "ClusterTopology",
+    "AsyncClusterResiliencePath": "ClusterResiliencePath",
+    "AsyncClusterHealthChecker": "ClusterHealthChecker",
+    "AsyncPerNodeCommands": "PerNodeCommands",
     # test fixtures: `atoolkit` in tests/_async is `toolkit` in tests/_sync
     "atoolkit": "toolkit",
     "atoolkit_server": "toolkit_server",

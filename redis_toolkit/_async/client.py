@@ -40,6 +40,11 @@ from ..resilience.commands import OTHER_COMMAND, command_label
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .cluster import AsyncClusterOperations
+from .cluster_failover import (
+    AsyncClusterHealthChecker,
+    AsyncClusterResiliencePath,
+    AsyncClusterTopology,
+)
 from .locks import AsyncRedisLock
 from .pool import async_pool_manager
 from .pubsub import AsyncSubscriber, check_names
@@ -136,13 +141,20 @@ class AsyncRedisToolkit:
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, AsyncRedisCluster)
         self._cluster_ops: AsyncClusterOperations | None = None  # `cluster`, created on first use
+        self._address = self.config.address if self.config is not None else "user-supplied client"
+        self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         # Bound once for the hot path: setter's plain SET goes to execute_command, skipping
         # redis-py's per-call argument inspection in ``set`` (two wrappers that look for
         # deprecated and experimental arguments); neither needs an attribute look-up per call.
         if True:  # ASYNC
-            # Concurrent tasks' commands share round trips (auto-pipelining).
-            coalesce = self.options.auto_pipeline and not self._cluster
-            self._commands = coalescing(self._client) if coalesce else self._client
+            # Concurrent tasks' commands share round trips (auto-pipelining); on a cluster, one
+            # pipeline per node, so that a failing node holds back only its own keys.
+            if not self.options.auto_pipeline:
+                self._commands = self._client
+            elif self._topology is not None:
+                self._commands = self._topology.per_node(coalescing)
+            else:
+                self._commands = coalescing(self._client)
             self._execute = self._commands.execute_command
             self._get = self._commands.get
         else:
@@ -156,8 +168,6 @@ class AsyncRedisToolkit:
                 lean.execute_command if lean is not None else self._client.execute_command
             )
             self._get = lean.get if lean is not None else self._client.get
-        self._address = self.config.address if self.config is not None else "user-supplied client"
-        self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
         self._subscription_manager: SubscriptionManager | None = None
         if self.options.enable_dynamic_subscription:
@@ -168,6 +178,7 @@ class AsyncRedisToolkit:
                 max_expired=self.options.subscription_max_expired,
             )
         self._subscriber: AsyncSubscriber | None = None
+        self._shard_subscriber: AsyncSubscriber | None = None
         self._stopped_task: Any = None  # the last listener's task/thread, for `sub_thread`
         if channels and message_handler is not None:
             # The 0.4 form: channels and a handler in the constructor start listening.
@@ -195,9 +206,25 @@ class AsyncRedisToolkit:
                 half_open_max_calls=settings.half_open_max_calls,
                 name=self._address,
             )
-        self._resilience = AsyncResiliencePath(
-            policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
-        )
+        self._topology: AsyncClusterTopology | None = None
+        self._resilience: AsyncResiliencePath
+        if self._cluster:
+            # A breaker per node (picked by the key's slot owner), backoff with topology
+            # refresh: see docs/CLUSTER_FAILOVER.md. circuit_breaker is the key-less commands'.
+            self._topology = AsyncClusterTopology(
+                self._client,
+                metrics=metrics,
+                breaker_settings=self._breaker_settings(settings),
+                address=self._address,
+            )
+            self.circuit_breaker = self._topology.cluster_breaker
+            self._resilience = AsyncClusterResiliencePath(
+                policy=policy, topology=self._topology, metrics=metrics, address=self._address
+            )
+        else:
+            self._resilience = AsyncResiliencePath(
+                policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
+            )
         # The first command starts the health checker (see _first_run): a toolkit that is
         # constructed but never used starts no task or thread and opens no connection.
         self._run = self._first_run
@@ -206,6 +233,10 @@ class AsyncRedisToolkit:
             self.health_checker = AsyncHealthChecker.for_config(
                 self.config, breaker=self.circuit_breaker, metrics=metrics
             )
+            if self._topology is not None:
+                self.health_checker = AsyncClusterHealthChecker.for_cluster(
+                    self.health_checker, self._topology
+                )
 
     async def _first_run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         # Stands in for the resilience path until the first command: starts the health checker.
@@ -213,6 +244,21 @@ class AsyncRedisToolkit:
         if self.health_checker is not None:
             await self.health_checker.start()
         return await self._resilience.run(command, fn, *args, **kwargs)
+
+    @staticmethod
+    def _breaker_settings(settings: RedisConnectionConfig) -> dict[str, Any] | None:
+        if not settings.circuit_breaker_enabled:
+            return None
+        return {
+            "failure_threshold": settings.failure_threshold,
+            "recovery_timeout": settings.recovery_timeout,
+            "half_open_max_calls": settings.half_open_max_calls,
+        }
+
+    @property
+    def topology(self) -> AsyncClusterTopology | None:
+        """On a cluster: per-node breakers, topology refreshes and failovers seen (else None)."""
+        return self._topology
 
     @classmethod
     def from_url(
@@ -651,11 +697,26 @@ class AsyncRedisToolkit:
 
     # -- pub/sub -----------------------------------------------------------------------------
 
-    async def publisher(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+    async def publisher(
+        self,
+        channel: str,
+        data: Any,
+        options: RedisOptions | None = None,
+        *,
+        sharded: bool = False,
+    ) -> int:
         """Publish ``data`` (any value the options' serializer supports) on ``channel``.
 
-        Returns how many subscribers received it. Pub/sub is at-most-once: a subscriber that is
-        disconnected at that moment never sees the message.
+        ``sharded=True`` publishes with SPUBLISH to shard-channel subscribers (Redis 7; on a
+        cluster only the node owning the channel's slot carries it, so it scales with the
+        cluster). Returns how many subscribers received it: exact on one server, and for
+        ``sharded`` on a cluster while the toolkit's slot map is current (the subscribers on
+        the slot's primary; right after a failover a stale map can reach the demoted node,
+        which relays the message uncounted: 0, and the toolkit then re-reads the map). A
+        classic PUBLISH on a cluster is relayed to every node and the count is only that of
+        the node that took it: the toolkit cannot know the total, and 0 does not mean nobody
+        received it. Pub/sub is at-most-once: a subscriber
+        that is disconnected at that moment never sees the message.
         """
         opts = self.options if options is None else options
         check_names([channel])
@@ -670,15 +731,29 @@ class AsyncRedisToolkit:
                 f"max_value_size={opts.max_value_size}; nothing was published",
                 channel=channel,
             )
-        receivers = int(
-            await self._run("PUBLISH", self._commands.publish, channel, payload, channel=channel)
-        )
+        if sharded:
+            command, fn = "SPUBLISH", self._commands.spublish
+        else:
+            command, fn = "PUBLISH", self._commands.publish
+        receivers = int(await self._run(command, fn, channel, payload, channel=channel))
+        if sharded and not receivers and self._topology is not None:
+            # After a failover a stale slot map sends SPUBLISH to the demoted node, which relays
+            # it to the shard uncounted: re-read the map (at most once a second) so that the
+            # next count is right. Never published again: it may have been delivered.
+            await self._topology.refresh(min_interval=1.0)
         _log_call(opts, "publish to", channel, data)
         return receivers
 
-    async def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+    async def publish(
+        self,
+        channel: str,
+        data: Any,
+        options: RedisOptions | None = None,
+        *,
+        sharded: bool = False,
+    ) -> int:
         """Alias of :meth:`publisher`."""
-        return await self.publisher(channel, data, options)
+        return await self.publisher(channel, data, options, sharded=sharded)
 
     def _new_subscriber(
         self,
@@ -686,6 +761,7 @@ class AsyncRedisToolkit:
         patterns: list[str] | None,
         handler: Any,
         on_error: Any,
+        sharded: bool = False,
     ) -> AsyncSubscriber:
         return AsyncSubscriber(
             self._client,
@@ -699,6 +775,8 @@ class AsyncRedisToolkit:
             max_reconnect_delay=float(self.options.subscriber_retry_delay),
             stop_timeout=float(self.options.subscriber_stop_timeout),
             address=self._address,
+            sharded=sharded,
+            topology=self._topology,
         )
 
     async def start_subscriber(
@@ -708,8 +786,15 @@ class AsyncRedisToolkit:
         patterns: list[str] | None = None,
         *,
         on_error: Any = None,
+        sharded: bool = False,
     ) -> bool:
         """Start listening; return once Redis confirmed every subscription.
+
+        ``sharded=True`` runs a second listener, of shard channels (SSUBSCRIBE, Redis 7), next
+        to the classic one: on a cluster each shard channel lives on the node owning its slot
+        (put related channels in one slot with a hash tag, ``{user:123}:events``). On a
+        cluster both listeners heal on their own after a node dies or a failover: see
+        docs/CLUSTER_FAILOVER.md.
 
         ``handler(channel, value)`` gets each message (a pattern's handler learns the real
         channel); it may be a plain or async callable. ``on_error(error, channel)`` hears about
@@ -722,6 +807,8 @@ class AsyncRedisToolkit:
         """
         if self._closed:
             raise self._closed_error("start_subscriber")
+        if sharded:
+            return await self._start_shard_subscriber(channels, handler, patterns, on_error)
         old = self._subscriber
         if old is not None and not old.running and (handler is not None or on_error is not None):
             # 0.4: stop_subscriber() then start_subscriber(channels, new_handler) restarts.
@@ -746,16 +833,48 @@ class AsyncRedisToolkit:
             ok = await self._subscriber.psubscribe(*patterns) and ok
         return await self._subscriber.start() and ok
 
+    async def _start_shard_subscriber(
+        self, channels: list[str] | None, handler: Any, patterns: list[str] | None, on_error: Any
+    ) -> bool:
+        if patterns:
+            raise ValidationError(
+                f"sharded pub/sub has no patterns (Redis has no PSSUBSCRIBE): {patterns!r}"
+            )
+        current = self._shard_subscriber
+        if current is not None and current.running:
+            if handler is not None or on_error is not None:
+                raise ValidationError(
+                    "a sharded subscriber is already set up; stop_subscriber() before changing "
+                    "its handler"
+                )
+            return await current.subscribe(*(channels or []))
+        if current is not None:
+            channels = channels if channels is not None else current.channels
+            handler = handler or current._handler
+            on_error = on_error or current._on_error
+        self._shard_subscriber = self._new_subscriber(
+            channels, None, handler or self._message_handler, on_error, sharded=True
+        )
+        return await self._shard_subscriber.start()
+
+    @property
+    def shard_subscriber(self) -> AsyncSubscriber | None:
+        """The sharded pub/sub listener, once ``start_subscriber(..., sharded=True)`` set one up."""
+        return self._shard_subscriber
+
     async def stop_subscriber(self) -> bool:
-        """Stop the listener; a handler that is running may finish first.
+        """Stop the listener (and the sharded one); a handler that is running may finish first.
 
         Returns within the poll interval plus the running handler's time (at most
         ``subscriber_stop_timeout``); True if the listener ended in time.
         """
+        stopped = True
+        if self._shard_subscriber is not None:
+            stopped = await self._shard_subscriber.stop()
         if self._subscriber is None:
-            return True
+            return stopped
         self._stopped_task = self._subscriber._task or self._stopped_task
-        return await self._subscriber.stop()
+        return await self._subscriber.stop() and stopped
 
     @property
     def subscriber(self) -> AsyncSubscriber | None:
@@ -864,7 +983,12 @@ class AsyncRedisToolkit:
         return self.metrics.snapshot()
 
     def get_health_status(self) -> dict[str, Any]:
-        """Breaker state, whether the last background check reached the server, and its figures."""
+        """Breaker state, whether the last background check reached the server, and its figures.
+
+        On a cluster the check PINGs every primary: ``nodes`` holds per node whether it
+        answered, its latency, last error and breaker state, and ``cluster`` the primaries last
+        seen, topology refreshes and failovers.
+        """
         if self.health_checker is not None:
             status = self.health_checker.status()
         else:
@@ -909,6 +1033,8 @@ class AsyncRedisToolkit:
         if self._subscriber is not None:
             self._stopped_task = self._subscriber._task or self._stopped_task
             await self._subscriber.stop()
+        if self._shard_subscriber is not None:
+            await self._shard_subscriber.stop()
         if self.health_checker is not None:
             await self.health_checker.stop()
         if self._owns_client:

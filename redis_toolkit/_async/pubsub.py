@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from .._compat import AsyncEvent, AsyncLock, AsyncQueue, AsyncRuntime, QueueEmpty
@@ -28,7 +29,15 @@ __all__ = ["AsyncSubscriber"]
 
 logger = logging.getLogger("redis_toolkit.pubsub")
 
-_CONFIRMATIONS = {"subscribe", "psubscribe", "unsubscribe", "punsubscribe"}
+_CONFIRMATIONS = {
+    "subscribe",
+    "psubscribe",
+    "unsubscribe",
+    "punsubscribe",
+    "ssubscribe",
+    "sunsubscribe",
+}
+_MESSAGES = ("message", "pmessage", "smessage")
 
 
 def check_names(names: Any) -> None:
@@ -54,12 +63,18 @@ class _Request:
 
 
 class AsyncSubscriber:
-    """Supervised listener for channels (SUBSCRIBE) and patterns (PSUBSCRIBE).
+    """Supervised listener for channels (SUBSCRIBE) and patterns (PSUBSCRIBE), or for shard
+    channels (SSUBSCRIBE, ``sharded=True``: Redis 7, on a cluster or one server).
 
     ``handler(channel, value)`` receives every message (for a pattern, the real channel); a
     channel added through the ``manager`` with its own callback goes to that callback instead.
     ``on_error(error, channel)`` hears about handler errors, undecodable payloads and lost
     connections (``channel`` is None for those). Both may be plain or async callables.
+
+    On a cluster, ``topology`` (the toolkit's :class:`AsyncClusterTopology`) heals the listener
+    after a node dies or a failover moves a slot: each reconnect re-reads the slot map first and
+    subscribes on the slot's current owner, retrying every half second at most; a shard
+    channel the server unsubscribed (its slot moved) counts as a lost connection.
     """
 
     def __init__(
@@ -78,8 +93,14 @@ class AsyncSubscriber:
         stop_timeout: float = 5.0,
         confirm_timeout: float = 5.0,
         address: str = "",
+        sharded: bool = False,
+        topology: Any = None,
     ) -> None:
         check_names([*(channels or []), *(patterns or [])])
+        if sharded and patterns:
+            raise ValidationError(
+                f"sharded pub/sub has no patterns (Redis has no PSSUBSCRIBE): {patterns!r}"
+            )
         if handler is not None:
             AsyncRuntime.check_callable(handler, "message handler")
         if on_error is not None:
@@ -95,6 +116,11 @@ class AsyncSubscriber:
         self._stop_timeout = stop_timeout
         self._confirm_timeout = confirm_timeout
         self._address = address
+        self.sharded = sharded
+        self._topology = topology
+        if topology is not None:
+            # A failover takes seconds: try the new owner often, a reconnect is one round trip.
+            self._max_reconnect_delay = min(self._max_reconnect_delay, 0.5)
         # What Redis should be subscribed to (ordered sets), and what it is subscribed to now.
         self._channels: dict[str, None] = dict.fromkeys(channels or [])
         self._patterns: dict[str, None] = dict.fromkeys(patterns or [])
@@ -104,6 +130,7 @@ class AsyncSubscriber:
         self._waiting: list[_Request] = []
         self._unconfirmed: set[str] = set()
         self._delay = reconnect_delay
+        self._verify_until = 0.0
         self._stop = AsyncEvent()
         self._connected = AsyncEvent()
         self._lock = AsyncLock()
@@ -160,6 +187,7 @@ class AsyncSubscriber:
             "messages_received": self.messages_received,
             "handler_errors": self.handler_errors,
             "reconnects": self.reconnects,
+            "sharded": self.sharded,
             "last_error": repr(self.last_error) if self.last_error is not None else None,
         }
 
@@ -282,10 +310,17 @@ class AsyncSubscriber:
 
     async def _supervise(self, stop: AsyncEvent) -> None:
         self._delay = self._reconnect_delay
+        lost = False
         while not stop.is_set():
             pubsub = None
             try:
-                if getattr(self._client, "_initialize", False):
+                if self._topology is not None:
+                    # After a lost connection the slot map may name a dead node: re-read it.
+                    if lost:
+                        await self._topology.refresh(force=True)
+                    else:
+                        await self._topology.ready()
+                elif getattr(self._client, "_initialize", False):
                     # redis-py's async cluster pub/sub needs the slot map the client learns on
                     # its first command (KeyError otherwise); the sync client has it from the start.
                     await self._client.initialize()
@@ -293,6 +328,10 @@ class AsyncSubscriber:
                 await self._listen(pubsub, stop)
             except Exception as e:
                 # Supervision: whatever broke the loop is reported, then it starts over.
+                lost = True
+                # The slot map read right after a failover may still be old: verify the owners
+                # for a while once subscribed again.
+                self._verify_until = AsyncRuntime.monotonic() + 10.0
                 self._connected.clear()
                 self.reconnects += 1
                 if isinstance(e, RedisError):
@@ -321,16 +360,24 @@ class AsyncSubscriber:
             request.pending &= self._unconfirmed
         self._mark_connected()
         next_expiry_check = AsyncRuntime.monotonic() + self._check_interval()
+        next_owner_check = AsyncRuntime.monotonic() + 1.0
         while not stop.is_set():
             await self._apply_requests(pubsub)
-            if pubsub.connection is None:
+            if not self._has_connection(pubsub):
                 # Nothing subscribed yet: redis-py has no connection to read from.
                 self._mark_connected()
                 await stop.wait(self._poll_interval)
                 continue
-            message = await pubsub.get_message(timeout=self._poll_interval)
+            if self.sharded and hasattr(pubsub, "get_sharded_message"):
+                message = await pubsub.get_sharded_message(timeout=self._poll_interval)
+            else:
+                message = await pubsub.get_message(timeout=self._poll_interval)
             if message is not None:
                 await self._dispatch(message)
+            now = AsyncRuntime.monotonic()
+            if self._verify_until > now and now >= next_owner_check:
+                next_owner_check = now + 1.0
+                await self._check_owners(pubsub)
             if self._manager is not None and AsyncRuntime.monotonic() >= next_expiry_check:
                 next_expiry_check = AsyncRuntime.monotonic() + self._check_interval()
                 static = dict(self._channels)
@@ -338,6 +385,26 @@ class AsyncSubscriber:
                 if expired:
                     logger.info("unsubscribing idle channels %s", expired)
                     await self._reconcile(pubsub)
+
+    async def _check_owners(self, pubsub: Any) -> None:
+        """Re-read the slot map; raise (to resubscribe) when a shard channel's slot is owned by
+        a node this listener is not subscribed on, as after a failover: the old owner, now a
+        replica, may still relay the shard's messages, but SPUBLISH would not count us."""
+        if not self.sharded or self._topology is None:
+            return
+        await self._topology.refresh(force=True)
+        subscribed = set(getattr(pubsub, "node_pubsub_mapping", {}))
+        for channel in list(self._live_channels):
+            owner = self._topology.node_for(channel)
+            if owner is not None and owner not in subscribed:
+                raise RedisConnectionError(
+                    f"shard channel {channel!r} moved to {owner}: subscribing there"
+                )
+
+    def _has_connection(self, pubsub: Any) -> bool:
+        if self.sharded and hasattr(pubsub, "node_pubsub_mapping"):
+            return bool(pubsub.node_pubsub_mapping)  # a cluster's shard subscriptions, per node
+        return pubsub.connection is not None
 
     def _check_interval(self) -> float:
         return self._manager.check_interval if self._manager is not None else 3600.0
@@ -350,14 +417,16 @@ class AsyncSubscriber:
         patterns = dict(self._patterns)
         add_p = [p for p in patterns if p not in self._live_patterns]
         drop_p = [p for p in self._live_patterns if p not in patterns]
+        subscribe = pubsub.ssubscribe if self.sharded else pubsub.subscribe
+        unsubscribe = pubsub.sunsubscribe if self.sharded else pubsub.unsubscribe
         if add:
-            await pubsub.subscribe(*add)
+            await subscribe(*add)
             self._live_channels.update(add)
         if add_p:
             await pubsub.psubscribe(*add_p)
             self._live_patterns.update(add_p)
         if drop:
-            await pubsub.unsubscribe(*drop)
+            await unsubscribe(*drop)
             self._live_channels.difference_update(drop)
         if drop_p:
             await pubsub.punsubscribe(*drop_p)
@@ -424,9 +493,16 @@ class AsyncSubscriber:
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind in _CONFIRMATIONS:
-            self._confirm(_text(message.get("channel")))
+            name = _text(message.get("channel"))
+            if kind == "sunsubscribe" and name in self._live_channels:
+                # Not asked for: the server dropped the subscription, as a node does for the
+                # shard channels of a slot it no longer owns. Resubscribe on the new owner.
+                raise RedisConnectionError(
+                    f"shard channel {name!r} was unsubscribed by the server (its slot moved)"
+                )
+            self._confirm(name)
             return
-        if kind not in ("message", "pmessage"):
+        if kind not in _MESSAGES:
             return
         channel = _text(message.get("channel"))
         self.messages_received += 1

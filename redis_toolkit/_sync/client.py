@@ -40,6 +40,11 @@ from ..resilience.commands import OTHER_COMMAND, command_label
 from ..serialization import Serializer, get_serializer
 from ..subscription_manager import SubscriptionManager
 from .cluster import ClusterOperations
+from .cluster_failover import (
+    ClusterHealthChecker,
+    ClusterResiliencePath,
+    ClusterTopology,
+)
 from .locks import RedisLock
 from .pool import pool_manager
 from .pubsub import Subscriber, check_names
@@ -136,6 +141,8 @@ class RedisToolkit:
             self._owns_client = not (self.config.cluster_mode and shared)
         self._cluster = isinstance(self._client, RedisCluster)
         self._cluster_ops: ClusterOperations | None = None  # `cluster`, created on first use
+        self._address = self.config.address if self.config is not None else "user-supplied client"
+        self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         # Bound once for the hot path: setter's plain SET goes to execute_command, skipping
         # redis-py's per-call argument inspection in ``set`` (two wrappers that look for
         # deprecated and experimental arguments); neither needs an attribute look-up per call.
@@ -149,8 +156,6 @@ class RedisToolkit:
             lean.execute_command if lean is not None else self._client.execute_command
         )
         self._get = lean.get if lean is not None else self._client.get
-        self._address = self.config.address if self.config is not None else "user-supplied client"
-        self._setup_resilience(self.config if self.config is not None else RedisConnectionConfig())
         self._message_handler = message_handler
         self._subscription_manager: SubscriptionManager | None = None
         if self.options.enable_dynamic_subscription:
@@ -161,6 +166,7 @@ class RedisToolkit:
                 max_expired=self.options.subscription_max_expired,
             )
         self._subscriber: Subscriber | None = None
+        self._shard_subscriber: Subscriber | None = None
         self._stopped_task: Any = None  # the last listener's task/thread, for `sub_thread`
         if channels and message_handler is not None:
             # The 0.4 form: channels and a handler in the constructor start listening.
@@ -182,9 +188,25 @@ class RedisToolkit:
                 half_open_max_calls=settings.half_open_max_calls,
                 name=self._address,
             )
-        self._resilience = ResiliencePath(
-            policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
-        )
+        self._topology: ClusterTopology | None = None
+        self._resilience: ResiliencePath
+        if self._cluster:
+            # A breaker per node (picked by the key's slot owner), backoff with topology
+            # refresh: see docs/CLUSTER_FAILOVER.md. circuit_breaker is the key-less commands'.
+            self._topology = ClusterTopology(
+                self._client,
+                metrics=metrics,
+                breaker_settings=self._breaker_settings(settings),
+                address=self._address,
+            )
+            self.circuit_breaker = self._topology.cluster_breaker
+            self._resilience = ClusterResiliencePath(
+                policy=policy, topology=self._topology, metrics=metrics, address=self._address
+            )
+        else:
+            self._resilience = ResiliencePath(
+                policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
+            )
         # The first command starts the health checker (see _first_run): a toolkit that is
         # constructed but never used starts no task or thread and opens no connection.
         self._run = self._first_run
@@ -193,6 +215,10 @@ class RedisToolkit:
             self.health_checker = HealthChecker.for_config(
                 self.config, breaker=self.circuit_breaker, metrics=metrics
             )
+            if self._topology is not None:
+                self.health_checker = ClusterHealthChecker.for_cluster(
+                    self.health_checker, self._topology
+                )
 
     def _first_run(self, command: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         # Stands in for the resilience path until the first command: starts the health checker.
@@ -200,6 +226,21 @@ class RedisToolkit:
         if self.health_checker is not None:
             self.health_checker.start()
         return self._resilience.run(command, fn, *args, **kwargs)
+
+    @staticmethod
+    def _breaker_settings(settings: RedisConnectionConfig) -> dict[str, Any] | None:
+        if not settings.circuit_breaker_enabled:
+            return None
+        return {
+            "failure_threshold": settings.failure_threshold,
+            "recovery_timeout": settings.recovery_timeout,
+            "half_open_max_calls": settings.half_open_max_calls,
+        }
+
+    @property
+    def topology(self) -> ClusterTopology | None:
+        """On a cluster: per-node breakers, topology refreshes and failovers seen (else None)."""
+        return self._topology
 
     @classmethod
     def from_url(
@@ -638,11 +679,26 @@ class RedisToolkit:
 
     # -- pub/sub -----------------------------------------------------------------------------
 
-    def publisher(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+    def publisher(
+        self,
+        channel: str,
+        data: Any,
+        options: RedisOptions | None = None,
+        *,
+        sharded: bool = False,
+    ) -> int:
         """Publish ``data`` (any value the options' serializer supports) on ``channel``.
 
-        Returns how many subscribers received it. Pub/sub is at-most-once: a subscriber that is
-        disconnected at that moment never sees the message.
+        ``sharded=True`` publishes with SPUBLISH to shard-channel subscribers (Redis 7; on a
+        cluster only the node owning the channel's slot carries it, so it scales with the
+        cluster). Returns how many subscribers received it: exact on one server, and for
+        ``sharded`` on a cluster while the toolkit's slot map is current (the subscribers on
+        the slot's primary; right after a failover a stale map can reach the demoted node,
+        which relays the message uncounted: 0, and the toolkit then re-reads the map). A
+        classic PUBLISH on a cluster is relayed to every node and the count is only that of
+        the node that took it: the toolkit cannot know the total, and 0 does not mean nobody
+        received it. Pub/sub is at-most-once: a subscriber
+        that is disconnected at that moment never sees the message.
         """
         opts = self.options if options is None else options
         check_names([channel])
@@ -657,15 +713,29 @@ class RedisToolkit:
                 f"max_value_size={opts.max_value_size}; nothing was published",
                 channel=channel,
             )
-        receivers = int(
-            self._run("PUBLISH", self._commands.publish, channel, payload, channel=channel)
-        )
+        if sharded:
+            command, fn = "SPUBLISH", self._commands.spublish
+        else:
+            command, fn = "PUBLISH", self._commands.publish
+        receivers = int(self._run(command, fn, channel, payload, channel=channel))
+        if sharded and not receivers and self._topology is not None:
+            # After a failover a stale slot map sends SPUBLISH to the demoted node, which relays
+            # it to the shard uncounted: re-read the map (at most once a second) so that the
+            # next count is right. Never published again: it may have been delivered.
+            self._topology.refresh(min_interval=1.0)
         _log_call(opts, "publish to", channel, data)
         return receivers
 
-    def publish(self, channel: str, data: Any, options: RedisOptions | None = None) -> int:
+    def publish(
+        self,
+        channel: str,
+        data: Any,
+        options: RedisOptions | None = None,
+        *,
+        sharded: bool = False,
+    ) -> int:
         """Alias of :meth:`publisher`."""
-        return self.publisher(channel, data, options)
+        return self.publisher(channel, data, options, sharded=sharded)
 
     def _new_subscriber(
         self,
@@ -673,6 +743,7 @@ class RedisToolkit:
         patterns: list[str] | None,
         handler: Any,
         on_error: Any,
+        sharded: bool = False,
     ) -> Subscriber:
         return Subscriber(
             self._client,
@@ -686,6 +757,8 @@ class RedisToolkit:
             max_reconnect_delay=float(self.options.subscriber_retry_delay),
             stop_timeout=float(self.options.subscriber_stop_timeout),
             address=self._address,
+            sharded=sharded,
+            topology=self._topology,
         )
 
     def start_subscriber(
@@ -695,8 +768,15 @@ class RedisToolkit:
         patterns: list[str] | None = None,
         *,
         on_error: Any = None,
+        sharded: bool = False,
     ) -> bool:
         """Start listening; return once Redis confirmed every subscription.
+
+        ``sharded=True`` runs a second listener, of shard channels (SSUBSCRIBE, Redis 7), next
+        to the classic one: on a cluster each shard channel lives on the node owning its slot
+        (put related channels in one slot with a hash tag, ``{user:123}:events``). On a
+        cluster both listeners heal on their own after a node dies or a failover: see
+        docs/CLUSTER_FAILOVER.md.
 
         ``handler(channel, value)`` gets each message (a pattern's handler learns the real
         channel); it may be a plain callable. ``on_error(error, channel)`` hears about
@@ -709,6 +789,8 @@ class RedisToolkit:
         """
         if self._closed:
             raise self._closed_error("start_subscriber")
+        if sharded:
+            return self._start_shard_subscriber(channels, handler, patterns, on_error)
         old = self._subscriber
         if old is not None and not old.running and (handler is not None or on_error is not None):
             # 0.4: stop_subscriber() then start_subscriber(channels, new_handler) restarts.
@@ -733,16 +815,48 @@ class RedisToolkit:
             ok = self._subscriber.psubscribe(*patterns) and ok
         return self._subscriber.start() and ok
 
+    def _start_shard_subscriber(
+        self, channels: list[str] | None, handler: Any, patterns: list[str] | None, on_error: Any
+    ) -> bool:
+        if patterns:
+            raise ValidationError(
+                f"sharded pub/sub has no patterns (Redis has no PSSUBSCRIBE): {patterns!r}"
+            )
+        current = self._shard_subscriber
+        if current is not None and current.running:
+            if handler is not None or on_error is not None:
+                raise ValidationError(
+                    "a sharded subscriber is already set up; stop_subscriber() before changing "
+                    "its handler"
+                )
+            return current.subscribe(*(channels or []))
+        if current is not None:
+            channels = channels if channels is not None else current.channels
+            handler = handler or current._handler
+            on_error = on_error or current._on_error
+        self._shard_subscriber = self._new_subscriber(
+            channels, None, handler or self._message_handler, on_error, sharded=True
+        )
+        return self._shard_subscriber.start()
+
+    @property
+    def shard_subscriber(self) -> Subscriber | None:
+        """The sharded pub/sub listener, once ``start_subscriber(..., sharded=True)`` set one up."""
+        return self._shard_subscriber
+
     def stop_subscriber(self) -> bool:
-        """Stop the listener; a handler that is running may finish first.
+        """Stop the listener (and the sharded one); a handler that is running may finish first.
 
         Returns within the poll interval plus the running handler's time (at most
         ``subscriber_stop_timeout``); True if the listener ended in time.
         """
+        stopped = True
+        if self._shard_subscriber is not None:
+            stopped = self._shard_subscriber.stop()
         if self._subscriber is None:
-            return True
+            return stopped
         self._stopped_task = self._subscriber._task or self._stopped_task
-        return self._subscriber.stop()
+        return self._subscriber.stop() and stopped
 
     @property
     def subscriber(self) -> Subscriber | None:
@@ -851,7 +965,12 @@ class RedisToolkit:
         return self.metrics.snapshot()
 
     def get_health_status(self) -> dict[str, Any]:
-        """Breaker state, whether the last background check reached the server, and its figures."""
+        """Breaker state, whether the last background check reached the server, and its figures.
+
+        On a cluster the check PINGs every primary: ``nodes`` holds per node whether it
+        answered, its latency, last error and breaker state, and ``cluster`` the primaries last
+        seen, topology refreshes and failovers.
+        """
         if self.health_checker is not None:
             status = self.health_checker.status()
         else:
@@ -896,6 +1015,8 @@ class RedisToolkit:
         if self._subscriber is not None:
             self._stopped_task = self._subscriber._task or self._stopped_task
             self._subscriber.stop()
+        if self._shard_subscriber is not None:
+            self._shard_subscriber.stop()
         if self.health_checker is not None:
             self.health_checker.stop()
         if self._owns_client:

@@ -131,6 +131,8 @@ class RedisMetrics:
         self._errors: dict[str, int] = {}
         self._breaker_transitions = 0
         self._breaker_opens = 0
+        self._topology_refreshes = 0
+        self._failovers = 0
 
     # -- recording --------------------------------------------------------------------------
 
@@ -233,6 +235,16 @@ class RedisMetrics:
         with self._lock:
             self._breaker_state = value
 
+    def record_topology_refresh(self) -> None:
+        """Count one cluster topology refresh (slot map re-read) made by the toolkit."""
+        with self._lock:
+            self._topology_refreshes += 1
+
+    def record_failover(self, count: int = 1) -> None:
+        """Count ``count`` cluster failovers seen (a node became the primary of a shard)."""
+        with self._lock:
+            self._failovers += count
+
     def reset(self) -> None:
         """Zero every counter and histogram and restart ``uptime_seconds``.
 
@@ -327,10 +339,12 @@ class RedisMetrics:
         ``p95_latency_ms``, ``p99_latency_ms``, ``max_latency_ms``, ``retries``, ``conflicts``
         (optimistic transactions that found a watched key changed),
         ``breaker_state`` (``None`` until a breaker reported one), ``breaker_transitions``,
-        ``breaker_opens``, ``errors_by_type`` ({class name: count}), ``commands`` ({NAME:
-        {total, failures, avg_latency_ms, p50_latency_ms, p95_latency_ms, p99_latency_ms,
-        retries, conflicts}}) and ``uptime_seconds``. The headline figures are also attributes
-        (``metrics.success_rate``, ``metrics.avg_latency_ms``, ``metrics.total_operations``, ...).
+        ``breaker_opens``, ``errors_by_type`` ({class name: count}), ``topology_refreshes`` and
+        ``failovers`` (cluster only: slot-map re-reads and shards that changed primary),
+        ``commands`` ({NAME: {total, failures, avg_latency_ms, p50_latency_ms, p95_latency_ms,
+        p99_latency_ms, retries, conflicts}}) and ``uptime_seconds``. The headline figures are
+        also attributes (``metrics.success_rate``, ``metrics.avg_latency_ms``,
+        ``metrics.total_operations``, ...).
         """
         now = self._clock()
         with self._lock:
@@ -340,6 +354,8 @@ class RedisMetrics:
             breaker_state = self._breaker_state
             transitions = self._breaker_transitions
             opens = self._breaker_opens
+            refreshes = self._topology_refreshes
+            failovers = self._failovers
             started = self._started
         total = overall.total
         failed = overall.failures
@@ -359,6 +375,8 @@ class RedisMetrics:
             "breaker_transitions": transitions,
             "breaker_opens": opens,
             "errors_by_type": errors,
+            "topology_refreshes": refreshes,
+            "failovers": failovers,
             "commands": {
                 name: {
                     "total": s.total,

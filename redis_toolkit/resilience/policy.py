@@ -17,6 +17,7 @@ after each failure and gets the number of seconds to wait, or ``None`` to re-rai
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from dataclasses import dataclass
@@ -29,7 +30,23 @@ from .classify import ErrorKind, classify, is_idempotent
 if TYPE_CHECKING:
     from ..options import RedisConnectionConfig, RedisOptions
 
-__all__ = ["RetryStrategy", "RetryPolicy"]
+__all__ = ["RetryStrategy", "RetryPolicy", "cluster_retry_budget"]
+
+#: Wait cap between retries in cluster mode's default budget: a failover ends at an unknown
+#: moment, and a caller should see the new primary within half a second of it.
+CLUSTER_MAX_DELAY = 0.5
+
+
+def cluster_retry_budget(cluster_node_timeout: float) -> float:
+    """Seconds a failover can take, the default retry deadline of ``cluster_mode``:
+    ``2 x cluster-node-timeout + 2``.
+
+    A replica is promoted about ``2 x node-timeout + 0.5-1 s`` after its master died (FAIL
+    flag after one node-timeout, election after up to another); the 2 s cover the election,
+    the ``CLUSTERDOWN`` window and the client's topology refresh.
+    """
+    return 2.0 * float(cluster_node_timeout) + 2.0
+
 
 # Shared source of jitter when the caller passes none; random.Random methods are thread-safe.
 _RNG = random.Random()
@@ -159,7 +176,11 @@ class RetryPolicy:
         The real fields are the config's: ``max_retries``, ``retry_strategy``, ``retry_delay``,
         ``max_retry_delay``, ``retry_jitter``, ``retry_deadline``; ``attempt_timeout`` is the
         config's :attr:`~redis_toolkit.options.RedisConnectionConfig.attempt_timeout`, so that
-        no retry starts that could not end by the deadline. ``RedisOptions``' 0.4 fields
+        no retry starts that could not end by the deadline. With ``cluster_mode`` and no
+        ``retry_deadline``, the budget covers a failover: deadline :func:`cluster_retry_budget`
+        (``2 x cluster_node_timeout + 2`` s), retries bounded by it rather than counted (when
+        ``max_retries`` is left at 3) and waits capped at 0.5 s (when ``max_retry_delay`` is left
+        at 10). ``RedisOptions``' 0.4 fields
         are aliases that win when set (not ``None``): ``retry_attempts`` counts attempts in all
         (``max_retries = retry_attempts - 1``), ``retry_delay`` is the first wait and
         ``retry_backoff`` the exponential factor. Setting any of them selects 0.4's schedule:
@@ -174,6 +195,16 @@ class RetryPolicy:
             "deadline": config.retry_deadline,
             "attempt_timeout": config.attempt_timeout,
         }
+        if getattr(config, "cluster_mode", False) and config.retry_deadline is None:
+            # Cluster mode: the default budget rides out a failover. The deadline bounds the
+            # retries, not their count; waits stay short so the new primary is found quickly.
+            # A field set to something else than its default is kept as given.
+            defaults = {f.name: f.default for f in dataclasses.fields(config)}
+            fields["deadline"] = cluster_retry_budget(config.cluster_node_timeout)
+            if config.max_retries == defaults["max_retries"]:
+                fields["max_retries"] = 1000
+            if config.max_retry_delay == defaults["max_retry_delay"]:
+                fields["max_delay"] = max(CLUSTER_MAX_DELAY, float(config.retry_delay))
         if options is not None and options.sets_legacy_retry:
             if options.retry_attempts is not None:
                 fields["max_retries"] = max(0, options.retry_attempts - 1)
