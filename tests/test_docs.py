@@ -28,6 +28,7 @@ GUIDES = [
     ROOT / "README.md",
     ROOT / "docs" / "ASYNC_GUIDE.md",
     ROOT / "docs" / "MIGRATION_GUIDE.md",
+    ROOT / "docs" / "SERIALIZATION.md",
     ROOT / "docs" / "CLUSTER_GUIDE.md",
     ROOT / "docs" / "CLUSTER_FAILOVER.md",
     ROOT / "docs" / "TRANSACTIONS.md",
