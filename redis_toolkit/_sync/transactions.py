@@ -24,17 +24,16 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError, WatchError
 
 from .._compat import Runtime, WatchPipeline
 from .._validation import check_batch_size, check_key, ttl_args
+from ..cluster_slots import require_same_slot
 from ..exceptions import (
     BatchWriteError,
     ConflictError,
     ConnectionFailedError,
-    CrossSlotError,
     RedisToolkitError,
     ValidationError,
 )
@@ -43,7 +42,7 @@ from ..options import RedisOptions
 if TYPE_CHECKING:
     from .client import RedisToolkit
 
-__all__ = ["Transaction", "DEFAULT_RETRIES", "check_one_slot"]
+__all__ = ["Transaction", "DEFAULT_RETRIES"]
 
 logger = logging.getLogger("redis_toolkit.transactions")
 
@@ -62,31 +61,6 @@ def _backoff(conflicts: int) -> float:
     if conflicts <= 1:
         return 0.0
     return random.uniform(0.0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** min(conflicts, 16)))
-
-
-def _as_bytes(key: str | bytes) -> bytes:
-    return key.encode("utf-8") if isinstance(key, str) else bytes(key)
-
-
-def slot_of(key: str | bytes) -> int:
-    """The cluster hash slot of ``key`` (hash tags honoured)."""
-    return int(key_slot(_as_bytes(key)))
-
-
-def check_one_slot(keys: Iterable[str | bytes], what: str) -> None:
-    """Refuse keys in different cluster slots, naming two of them and the hash-tag fix."""
-    first: dict[int, str | bytes] = {}
-    for key in keys:
-        first.setdefault(slot_of(key), key)
-        if len(first) > 1:
-            a, b = list(first.values())
-            raise CrossSlotError(
-                f"{what}: keys {a!r} and {b!r} hash to different cluster slots, and a cluster "
-                "runs a transaction on one slot only; nothing was written. Give the keys a "
-                "common hash tag, e.g. '{user:1}:a' and '{user:1}:b' (only the part in braces "
-                "is hashed).",
-                key=a if isinstance(a, str) else a.decode("utf-8", "replace"),
-            )
 
 
 def _check_retries(retries: Any) -> int:
@@ -239,7 +213,7 @@ class Transaction:
         for key in self._keys:
             check_key(key, self._opts, writing=False)
         if toolkit._cluster:
-            check_one_slot(self._keys, "transaction")
+            require_same_slot(self._keys, "transaction")
         self._retries = _check_retries(retries)
         self._serializer = toolkit._serializer_for(self._opts)
         self._pipe: Any = None
@@ -261,7 +235,7 @@ class Transaction:
 
     def _check_slot(self, key: str) -> None:
         if self._toolkit._cluster:
-            check_one_slot([*self._keys, *self._watched, key], "transaction")
+            require_same_slot([*self._keys, *self._watched, key], "transaction")
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value at ``key`` (``default`` if absent), now WATCHed until the commit."""
@@ -512,7 +486,7 @@ def atomic_batch_set(
         return
     keys = [name for name, _ in encoded]
     if toolkit._cluster:
-        check_one_slot(keys, "batch_set(atomic=True)")
+        require_same_slot(keys, "batch_set(atomic=True)")
     check_batch_size(sum(len(data) for _, data in encoded), len(encoded), toolkit.options)
 
     def write() -> None:
