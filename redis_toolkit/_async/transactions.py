@@ -37,6 +37,7 @@ from ..exceptions import (
     ValidationError,
 )
 from ..options import RedisOptions
+from .cluster_failover import REFRESH_ON
 
 if TYPE_CHECKING:
     from .client import AsyncRedisToolkit
@@ -116,17 +117,32 @@ async def _watch_and_get(
         await _discard(pipe)
         cause = _lost_watch_cause(e)
         if cause is not None:
-            await AsyncWatchPipeline.refresh(toolkit._client, cause)
             raise cause from None
-        raise
-    except Exception as e:
-        await _discard(pipe)
-        await AsyncWatchPipeline.refresh(toolkit._client, e)
         raise
     except BaseException:
         await _discard(pipe)
         raise
     return pipe, values
+
+
+async def _watch(
+    toolkit: AsyncRedisToolkit, watch: list[str], get: list[str], key: str
+) -> tuple[Any, list[Any]]:
+    """:func:`_watch_and_get` through the resilience path (which may retry it).
+
+    On a cluster that path re-reads the slot map before each retry; when it gives up on a
+    topology error (MOVED, a dead node), the map is re-read here (rate-limited, counted), so
+    that the next WATCH pipeline goes to the slot's new owner.
+    """
+    try:
+        return await toolkit._run(  # type: ignore[no-any-return]
+            "WATCH", _watch_and_get, toolkit, watch, get, key=key, idempotent=True
+        )
+    except RedisToolkitError as e:
+        topology = toolkit._topology
+        if topology is not None and isinstance(e.__cause__, REFRESH_ON):
+            await topology.refresh()
+        raise
 
 
 #: What ``_commit`` returns when EXEC was not sent (the retry policy saw an error from before
@@ -242,9 +258,7 @@ class AsyncTransaction:
         check_key(key, self._opts, writing=False)
         self._check_slot(key)
         if self._pipe is None:
-            self._pipe, values = await self._toolkit._run(
-                "WATCH", _watch_and_get, self._toolkit, [key], [key], key=key, idempotent=True
-            )
+            self._pipe, values = await _watch(self._toolkit, [key], [key], key)
             data = values[0]
         else:
             if key not in self._watched:
@@ -330,15 +344,7 @@ class AsyncTransaction:
         self._state = "open"
         if self._keys:
             try:
-                self._pipe, _ = await self._toolkit._run(
-                    "WATCH",
-                    _watch_and_get,
-                    self._toolkit,
-                    self._keys,
-                    [],
-                    key=self._keys[0],
-                    idempotent=True,
-                )
+                self._pipe, _ = await _watch(self._toolkit, self._keys, [], self._keys[0])
             except BaseException:
                 self._state = "failed"
                 raise
@@ -449,9 +455,7 @@ async def update(
     attempts = conflicts = 0
     while True:
         attempts += 1
-        pipe, values = await toolkit._run(
-            "WATCH", _watch_and_get, toolkit, [key], [key], key=key, idempotent=True
-        )
+        pipe, values = await _watch(toolkit, [key], [key], key)
         try:
             data = values[0]
             old = default if data is None else toolkit._decode(key, data)
