@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._compat import AsyncLock
+from .._compat import AsyncLock, AsyncWatchPipeline
 from ..memory.codec import INDEX_FIELDS, SEP, KeyLayout, decode_vector
 from ..memory.engine import ExactEngine, Row
 from ..memory.models import MemoryType
@@ -119,7 +119,7 @@ class NamespaceStore:
         lay = self.layout
 
         async def head() -> Any:
-            pipe = self._client.pipeline(transaction=True)
+            pipe = await AsyncWatchPipeline.open(self._client, lay.version)
             pipe.get(lay.version)
             pipe.xrevrange(lay.log, "+", "-", count=1)
             pipe.hget(lay.meta, "dim")
@@ -179,7 +179,7 @@ class NamespaceStore:
             lay = self.layout
 
             async def atomic() -> Any:
-                pipe = self._client.pipeline(transaction=True)
+                pipe = await AsyncWatchPipeline.open(self._client, lay.version)
                 pipe.xrange(lay.log, f"({self.last_id}", "+")
                 pipe.get(lay.version)
                 return await pipe.execute()

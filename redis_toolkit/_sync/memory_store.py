@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._compat import Lock
+from .._compat import Lock, WatchPipeline
 from ..memory.codec import INDEX_FIELDS, SEP, KeyLayout, decode_vector
 from ..memory.engine import ExactEngine, Row
 from ..memory.models import MemoryType
@@ -120,7 +120,7 @@ class NamespaceStore:
         lay = self.layout
 
         def head() -> Any:
-            pipe = self._client.pipeline(transaction=True)
+            pipe = WatchPipeline.open(self._client, lay.version)
             pipe.get(lay.version)
             pipe.xrevrange(lay.log, "+", "-", count=1)
             pipe.hget(lay.meta, "dim")
@@ -180,7 +180,7 @@ class NamespaceStore:
             lay = self.layout
 
             def atomic() -> Any:
-                pipe = self._client.pipeline(transaction=True)
+                pipe = WatchPipeline.open(self._client, lay.version)
                 pipe.xrange(lay.log, f"({self.last_id}", "+")
                 pipe.get(lay.version)
                 return pipe.execute()
