@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._compat import Lock, WatchPipeline
-from ..memory.codec import INDEX_FIELDS, SEP, KeyLayout, decode_vector
+from ..memory.codec import INDEX_FIELDS, SEP, KeyLayout, _s, decode_vector
 from ..memory.engine import ExactEngine, Row
 from ..memory.models import MemoryType
 
@@ -37,10 +37,6 @@ logger = logging.getLogger("redis_toolkit.memory")
 READ_CHUNK = 2000
 
 Runner = Callable[..., Any]
-
-
-def _s(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def row_from_fields(memory_id: str, values: Sequence[Any]) -> Row | None:
@@ -259,10 +255,6 @@ class NamespaceStore:
             self.engine.upsert(rows)
         if self.engine.dim is not None:
             self.dim = self.engine.dim
-
-    def live_count(self, now: float) -> int:
-        """Rows in the view that have not expired."""
-        return len(self.engine) - len(self.engine.expired(now))
 
     def nbytes(self) -> int:
         """Bytes held by the view."""
