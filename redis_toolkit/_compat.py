@@ -136,14 +136,6 @@ class _NodeConnections:
         self._node.release(connection)
 
 
-_TOPOLOGY_ERRORS = (
-    redis.exceptions.AskError,  # MovedError is an AskError
-    redis.exceptions.ClusterDownError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-)
-
-
 class AsyncWatchPipeline:
     """Transaction pipelines (WATCH, reads, MULTI, EXEC on one connection) for the async API."""
 
@@ -157,15 +149,6 @@ class AsyncWatchPipeline:
             return redis.asyncio.client.Pipeline(pool, client.response_callbacks, True, None)
         return client.pipeline(transaction=True)
 
-    @staticmethod
-    async def refresh(client: Any, error: BaseException) -> None:
-        """After a redirect or a node failure on a cluster, reload the slot map."""
-        if isinstance(client, AsyncRedisCluster) and isinstance(error, _TOPOLOGY_ERRORS):
-            try:
-                await client.nodes_manager.initialize()
-            except Exception as e:  # the caller's own error is what it reports
-                logger.debug("reloading the cluster slot map failed: %r", e)
-
 
 class WatchPipeline:
     """Transaction pipelines for the sync API (redis-py's cluster pipeline works as it is)."""
@@ -174,15 +157,6 @@ class WatchPipeline:
     def open(client: Any, key: Any) -> Any:
         """A transactional pipeline for ``key``."""
         return client.pipeline(transaction=True)
-
-    @staticmethod
-    def refresh(client: Any, error: BaseException) -> None:
-        """After a redirect or a node failure on a cluster, reload the slot map."""
-        if isinstance(client, RedisCluster) and isinstance(error, _TOPOLOGY_ERRORS):
-            try:
-                client.nodes_manager.initialize()
-            except Exception as e:  # the caller's own error is what it reports
-                logger.debug("reloading the cluster slot map failed: %r", e)
 
 
 # --- locks and events -----------------------------------------------------------------------

@@ -143,7 +143,7 @@ def require_same_slot(keys: Iterable[str | bytes], operation: str) -> int | None
         f"{operation} is atomic only within one cluster slot, but its {total} keys span "
         f"{len(groups)} slots (e.g. {keys_a[0]!r} in slot {slot_a}, {keys_b[0]!r} in "
         f"slot {slot_b}); nothing was sent. Give the keys a common hash tag, e.g. "
-        f"hash_tag(key, 'user:123') -> '{{user:123}}:key', or use the non-atomic batch calls.",
+        f"hash_tag(key, 'user:1') -> '{{user:1}}:key', or use the non-atomic batch calls.",
         key=keys_a[0] if isinstance(keys_a[0], str) else keys_a[0].decode("utf-8", "replace"),
         slots=sorted(groups),
     )

@@ -208,13 +208,6 @@ class AsyncRedisToolkit:
         # Public since 0.5's first releases; the path below applies the same policy itself.
         self.retry_handler = AsyncRetryHandler(policy=policy, metrics=metrics)
         self.circuit_breaker: AsyncCircuitBreaker | None = None
-        if settings.circuit_breaker_enabled:
-            self.circuit_breaker = AsyncCircuitBreaker(
-                failure_threshold=settings.failure_threshold,
-                recovery_timeout=settings.recovery_timeout,
-                half_open_max_calls=settings.half_open_max_calls,
-                name=self._address,
-            )
         self._topology: AsyncClusterTopology | None = None
         self._resilience: AsyncResiliencePath
         if self._cluster:
@@ -231,6 +224,13 @@ class AsyncRedisToolkit:
                 policy=policy, topology=self._topology, metrics=metrics, address=self._address
             )
         else:
+            if settings.circuit_breaker_enabled:
+                self.circuit_breaker = AsyncCircuitBreaker(
+                    failure_threshold=settings.failure_threshold,
+                    recovery_timeout=settings.recovery_timeout,
+                    half_open_max_calls=settings.half_open_max_calls,
+                    name=self._address,
+                )
             self._resilience = AsyncResiliencePath(
                 policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
             )

@@ -18,8 +18,8 @@ from redis.exceptions import LockNotOwnedError
 
 from .._compat import AsyncEvent, AsyncRedisPyLock, AsyncRuntime
 from .._validation import check_key, ttl_seconds
+from ..cluster_slots import keyslot
 from ..exceptions import LockError, LockTimeoutError, ValidationError
-from .transactions import slot_of
 
 if TYPE_CHECKING:
     from .client import AsyncRedisToolkit
@@ -48,7 +48,7 @@ return redis.call('incr', KEYS[2])
 def fence_key(name: str) -> str:
     """The fence counter's key: ``name``'s hash tag if it has one, else ``{name}:fence``."""
     for candidate in (f"{name}:fence", f"{{{name}}}:fence"):
-        if slot_of(candidate) == slot_of(name):
+        if keyslot(candidate) == keyslot(name):
             return candidate
     raise ValidationError(
         f"lock name {name!r}: no fence key shares its cluster slot; use a name without braces or "

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from redis.exceptions import WatchError
 
+from .._compat import AsyncWatchPipeline
 from ..memory.codec import (
     RESULT_FIELDS,
     KeyLayout,
@@ -274,7 +275,7 @@ class AsyncRedisMemoryBackend:
         ids = [entry.id for entry, _, _ in items]
 
         async def go() -> Any:
-            pipe = self._client.pipeline(transaction=True)
+            pipe = await AsyncWatchPipeline.open(self._client, lay.ids)
             for entry, _vec, fields in items:
                 self._queue_entry(pipe, lay, entry, fields)
             pipe.zadd(lay.ids, {e.id: expiry_score(e.expires_at) for e, _, _ in items})
@@ -445,7 +446,7 @@ class AsyncRedisMemoryBackend:
         key = lay.entry(entry.id)
 
         async def go() -> Any:
-            async with self._client.pipeline(transaction=True) as pipe:
+            async with await AsyncWatchPipeline.open(self._client, key) as pipe:
                 await pipe.watch(key)
                 stored = await pipe.hget(key, "version")
                 actual = int(stored) if stored is not None else None
@@ -496,7 +497,7 @@ class AsyncRedisMemoryBackend:
             chunk = ids[start : start + WRITE_CHUNK]
 
             async def go(chunk: list[str] = chunk) -> Any:
-                pipe = self._client.pipeline(transaction=True)
+                pipe = await AsyncWatchPipeline.open(self._client, lay.ids)
                 pipe.delete(*[lay.entry(i) for i in chunk])
                 pipe.zrem(lay.ids, *chunk)
                 self._queue_log(pipe, store, chunk)
@@ -522,7 +523,7 @@ class AsyncRedisMemoryBackend:
                 removed += int(await self._run("DEL", self._client.delete, *keys, key=keys[0]))
 
             async def go() -> Any:
-                pipe = self._client.pipeline(transaction=True)
+                pipe = await AsyncWatchPipeline.open(self._client, lay.ids)
                 pipe.delete(lay.ids, lay.dedup, lay.meta)  # not seq: versions stay unique
                 pipe.incrby(lay.version, 1)
                 pipe.xadd(

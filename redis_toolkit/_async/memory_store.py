@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._compat import AsyncLock
-from ..memory.codec import INDEX_FIELDS, SEP, KeyLayout, decode_vector
+from .._compat import AsyncLock, AsyncWatchPipeline
+from ..memory.codec import INDEX_FIELDS, SEP, KeyLayout, _s, decode_vector
 from ..memory.engine import ExactEngine, Row
 from ..memory.models import MemoryType
 
@@ -36,10 +36,6 @@ logger = logging.getLogger("redis_toolkit.memory")
 READ_CHUNK = 2000
 
 Runner = Callable[..., Any]
-
-
-def _s(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def row_from_fields(memory_id: str, values: Sequence[Any]) -> Row | None:
@@ -119,7 +115,7 @@ class NamespaceStore:
         lay = self.layout
 
         async def head() -> Any:
-            pipe = self._client.pipeline(transaction=True)
+            pipe = await AsyncWatchPipeline.open(self._client, lay.version)
             pipe.get(lay.version)
             pipe.xrevrange(lay.log, "+", "-", count=1)
             pipe.hget(lay.meta, "dim")
@@ -179,7 +175,7 @@ class NamespaceStore:
             lay = self.layout
 
             async def atomic() -> Any:
-                pipe = self._client.pipeline(transaction=True)
+                pipe = await AsyncWatchPipeline.open(self._client, lay.version)
                 pipe.xrange(lay.log, f"({self.last_id}", "+")
                 pipe.get(lay.version)
                 return await pipe.execute()
@@ -258,10 +254,6 @@ class NamespaceStore:
             self.engine.upsert(rows)
         if self.engine.dim is not None:
             self.dim = self.engine.dim
-
-    def live_count(self, now: float) -> int:
-        """Rows in the view that have not expired."""
-        return len(self.engine) - len(self.engine.expired(now))
 
     def nbytes(self) -> int:
         """Bytes held by the view."""

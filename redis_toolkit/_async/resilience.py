@@ -431,13 +431,7 @@ class AsyncHealthChecker:
         self._stopping = True
         if self._breaker is not None:
             self._breaker.remove_listener(self._on_transition)
-        if True:  # ASYNC
-            try:
-                self._stop.set()
-            except RuntimeError:  # the event loop is gone: the task went with it
-                pass
-        else:
-            self._stop.set()
+        self._wake()
 
     async def stop(self, timeout: float | None = None) -> bool:
         """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout).

@@ -23,26 +23,26 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError, WatchError
 
 from .._compat import AsyncRuntime, AsyncWatchPipeline
 from .._validation import check_batch_size, check_key, ttl_args
+from ..cluster_slots import require_same_slot
 from ..exceptions import (
     BatchWriteError,
     ConflictError,
     ConnectionFailedError,
-    CrossSlotError,
     RedisToolkitError,
     ValidationError,
 )
 from ..options import RedisOptions
+from .cluster_failover import REFRESH_ON
 
 if TYPE_CHECKING:
     from .client import AsyncRedisToolkit
 
-__all__ = ["AsyncTransaction", "DEFAULT_RETRIES", "check_one_slot"]
+__all__ = ["AsyncTransaction", "DEFAULT_RETRIES"]
 
 logger = logging.getLogger("redis_toolkit.transactions")
 
@@ -61,31 +61,6 @@ def _backoff(conflicts: int) -> float:
     if conflicts <= 1:
         return 0.0
     return random.uniform(0.0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** min(conflicts, 16)))
-
-
-def _as_bytes(key: str | bytes) -> bytes:
-    return key.encode("utf-8") if isinstance(key, str) else bytes(key)
-
-
-def slot_of(key: str | bytes) -> int:
-    """The cluster hash slot of ``key`` (hash tags honoured)."""
-    return int(key_slot(_as_bytes(key)))
-
-
-def check_one_slot(keys: Iterable[str | bytes], what: str) -> None:
-    """Refuse keys in different cluster slots, naming two of them and the hash-tag fix."""
-    first: dict[int, str | bytes] = {}
-    for key in keys:
-        first.setdefault(slot_of(key), key)
-        if len(first) > 1:
-            a, b = list(first.values())
-            raise CrossSlotError(
-                f"{what}: keys {a!r} and {b!r} hash to different cluster slots, and a cluster "
-                "runs a transaction on one slot only; nothing was written. Give the keys a "
-                "common hash tag, e.g. '{user:1}:a' and '{user:1}:b' (only the part in braces "
-                "is hashed).",
-                key=a if isinstance(a, str) else a.decode("utf-8", "replace"),
-            )
 
 
 def _check_retries(retries: Any) -> int:
@@ -142,17 +117,32 @@ async def _watch_and_get(
         await _discard(pipe)
         cause = _lost_watch_cause(e)
         if cause is not None:
-            await AsyncWatchPipeline.refresh(toolkit._client, cause)
             raise cause from None
-        raise
-    except Exception as e:
-        await _discard(pipe)
-        await AsyncWatchPipeline.refresh(toolkit._client, e)
         raise
     except BaseException:
         await _discard(pipe)
         raise
     return pipe, values
+
+
+async def _watch(
+    toolkit: AsyncRedisToolkit, watch: list[str], get: list[str], key: str
+) -> tuple[Any, list[Any]]:
+    """:func:`_watch_and_get` through the resilience path (which may retry it).
+
+    On a cluster that path re-reads the slot map before each retry; when it gives up on a
+    topology error (MOVED, a dead node), the map is re-read here (rate-limited, counted), so
+    that the next WATCH pipeline goes to the slot's new owner.
+    """
+    try:
+        return await toolkit._run(  # type: ignore[no-any-return]
+            "WATCH", _watch_and_get, toolkit, watch, get, key=key, idempotent=True
+        )
+    except RedisToolkitError as e:
+        topology = toolkit._topology
+        if topology is not None and isinstance(e.__cause__, REFRESH_ON):
+            await topology.refresh()
+        raise
 
 
 #: What ``_commit`` returns when EXEC was not sent (the retry policy saw an error from before
@@ -238,7 +228,7 @@ class AsyncTransaction:
         for key in self._keys:
             check_key(key, self._opts, writing=False)
         if toolkit._cluster:
-            check_one_slot(self._keys, "transaction")
+            require_same_slot(self._keys, "transaction")
         self._retries = _check_retries(retries)
         self._serializer = toolkit._serializer_for(self._opts)
         self._pipe: Any = None
@@ -260,7 +250,7 @@ class AsyncTransaction:
 
     def _check_slot(self, key: str) -> None:
         if self._toolkit._cluster:
-            check_one_slot([*self._keys, *self._watched, key], "transaction")
+            require_same_slot([*self._keys, *self._watched, key], "transaction")
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The value at ``key`` (``default`` if absent), now WATCHed until the commit."""
@@ -268,9 +258,7 @@ class AsyncTransaction:
         check_key(key, self._opts, writing=False)
         self._check_slot(key)
         if self._pipe is None:
-            self._pipe, values = await self._toolkit._run(
-                "WATCH", _watch_and_get, self._toolkit, [key], [key], key=key, idempotent=True
-            )
+            self._pipe, values = await _watch(self._toolkit, [key], [key], key)
             data = values[0]
         else:
             if key not in self._watched:
@@ -356,15 +344,7 @@ class AsyncTransaction:
         self._state = "open"
         if self._keys:
             try:
-                self._pipe, _ = await self._toolkit._run(
-                    "WATCH",
-                    _watch_and_get,
-                    self._toolkit,
-                    self._keys,
-                    [],
-                    key=self._keys[0],
-                    idempotent=True,
-                )
+                self._pipe, _ = await _watch(self._toolkit, self._keys, [], self._keys[0])
             except BaseException:
                 self._state = "failed"
                 raise
@@ -475,9 +455,7 @@ async def update(
     attempts = conflicts = 0
     while True:
         attempts += 1
-        pipe, values = await toolkit._run(
-            "WATCH", _watch_and_get, toolkit, [key], [key], key=key, idempotent=True
-        )
+        pipe, values = await _watch(toolkit, [key], [key], key)
         try:
             data = values[0]
             old = default if data is None else toolkit._decode(key, data)
@@ -511,7 +489,7 @@ async def atomic_batch_set(
         return
     keys = [name for name, _ in encoded]
     if toolkit._cluster:
-        check_one_slot(keys, "batch_set(atomic=True)")
+        require_same_slot(keys, "batch_set(atomic=True)")
     check_batch_size(sum(len(data) for _, data in encoded), len(encoded), toolkit.options)
 
     async def write() -> None:

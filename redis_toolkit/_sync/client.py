@@ -190,13 +190,6 @@ class RedisToolkit:
         # Public since 0.5's first releases; the path below applies the same policy itself.
         self.retry_handler = RetryHandler(policy=policy, metrics=metrics)
         self.circuit_breaker: CircuitBreaker | None = None
-        if settings.circuit_breaker_enabled:
-            self.circuit_breaker = CircuitBreaker(
-                failure_threshold=settings.failure_threshold,
-                recovery_timeout=settings.recovery_timeout,
-                half_open_max_calls=settings.half_open_max_calls,
-                name=self._address,
-            )
         self._topology: ClusterTopology | None = None
         self._resilience: ResiliencePath
         if self._cluster:
@@ -213,6 +206,13 @@ class RedisToolkit:
                 policy=policy, topology=self._topology, metrics=metrics, address=self._address
             )
         else:
+            if settings.circuit_breaker_enabled:
+                self.circuit_breaker = CircuitBreaker(
+                    failure_threshold=settings.failure_threshold,
+                    recovery_timeout=settings.recovery_timeout,
+                    half_open_max_calls=settings.half_open_max_calls,
+                    name=self._address,
+                )
             self._resilience = ResiliencePath(
                 policy=policy, breaker=self.circuit_breaker, metrics=metrics, address=self._address
             )

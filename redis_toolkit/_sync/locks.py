@@ -19,8 +19,8 @@ from redis.exceptions import LockNotOwnedError
 
 from .._compat import Event, RedisPyLock, Runtime
 from .._validation import check_key, ttl_seconds
+from ..cluster_slots import keyslot
 from ..exceptions import LockError, LockTimeoutError, ValidationError
-from .transactions import slot_of
 
 if TYPE_CHECKING:
     from .client import RedisToolkit
@@ -49,7 +49,7 @@ return redis.call('incr', KEYS[2])
 def fence_key(name: str) -> str:
     """The fence counter's key: ``name``'s hash tag if it has one, else ``{name}:fence``."""
     for candidate in (f"{name}:fence", f"{{{name}}}:fence"):
-        if slot_of(candidate) == slot_of(name):
+        if keyslot(candidate) == keyslot(name):
             return candidate
     raise ValidationError(
         f"lock name {name!r}: no fence key shares its cluster slot; use a name without braces or "

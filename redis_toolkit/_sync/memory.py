@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from redis.exceptions import WatchError
 
+from .._compat import WatchPipeline
 from ..memory.codec import (
     RESULT_FIELDS,
     KeyLayout,
@@ -275,7 +276,7 @@ class RedisMemoryBackend:
         ids = [entry.id for entry, _, _ in items]
 
         def go() -> Any:
-            pipe = self._client.pipeline(transaction=True)
+            pipe = WatchPipeline.open(self._client, lay.ids)
             for entry, _vec, fields in items:
                 self._queue_entry(pipe, lay, entry, fields)
             pipe.zadd(lay.ids, {e.id: expiry_score(e.expires_at) for e, _, _ in items})
@@ -446,7 +447,7 @@ class RedisMemoryBackend:
         key = lay.entry(entry.id)
 
         def go() -> Any:
-            with self._client.pipeline(transaction=True) as pipe:
+            with WatchPipeline.open(self._client, key) as pipe:
                 pipe.watch(key)
                 stored = pipe.hget(key, "version")
                 actual = int(stored) if stored is not None else None
@@ -497,7 +498,7 @@ class RedisMemoryBackend:
             chunk = ids[start : start + WRITE_CHUNK]
 
             def go(chunk: list[str] = chunk) -> Any:
-                pipe = self._client.pipeline(transaction=True)
+                pipe = WatchPipeline.open(self._client, lay.ids)
                 pipe.delete(*[lay.entry(i) for i in chunk])
                 pipe.zrem(lay.ids, *chunk)
                 self._queue_log(pipe, store, chunk)
@@ -523,7 +524,7 @@ class RedisMemoryBackend:
                 removed += int(self._run("DEL", self._client.delete, *keys, key=keys[0]))
 
             def go() -> Any:
-                pipe = self._client.pipeline(transaction=True)
+                pipe = WatchPipeline.open(self._client, lay.ids)
                 pipe.delete(lay.ids, lay.dedup, lay.meta)  # not seq: versions stay unique
                 pipe.incrby(lay.version, 1)
                 pipe.xadd(

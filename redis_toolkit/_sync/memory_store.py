@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._compat import Lock
-from ..memory.codec import INDEX_FIELDS, SEP, KeyLayout, decode_vector
+from .._compat import Lock, WatchPipeline
+from ..memory.codec import INDEX_FIELDS, SEP, KeyLayout, _s, decode_vector
 from ..memory.engine import ExactEngine, Row
 from ..memory.models import MemoryType
 
@@ -37,10 +37,6 @@ logger = logging.getLogger("redis_toolkit.memory")
 READ_CHUNK = 2000
 
 Runner = Callable[..., Any]
-
-
-def _s(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def row_from_fields(memory_id: str, values: Sequence[Any]) -> Row | None:
@@ -120,7 +116,7 @@ class NamespaceStore:
         lay = self.layout
 
         def head() -> Any:
-            pipe = self._client.pipeline(transaction=True)
+            pipe = WatchPipeline.open(self._client, lay.version)
             pipe.get(lay.version)
             pipe.xrevrange(lay.log, "+", "-", count=1)
             pipe.hget(lay.meta, "dim")
@@ -180,7 +176,7 @@ class NamespaceStore:
             lay = self.layout
 
             def atomic() -> Any:
-                pipe = self._client.pipeline(transaction=True)
+                pipe = WatchPipeline.open(self._client, lay.version)
                 pipe.xrange(lay.log, f"({self.last_id}", "+")
                 pipe.get(lay.version)
                 return pipe.execute()
@@ -259,10 +255,6 @@ class NamespaceStore:
             self.engine.upsert(rows)
         if self.engine.dim is not None:
             self.dim = self.engine.dim
-
-    def live_count(self, now: float) -> int:
-        """Rows in the view that have not expired."""
-        return len(self.engine) - len(self.engine.expired(now))
 
     def nbytes(self) -> int:
         """Bytes held by the view."""

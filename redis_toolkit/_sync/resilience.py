@@ -426,7 +426,7 @@ class HealthChecker:
         self._stopping = True
         if self._breaker is not None:
             self._breaker.remove_listener(self._on_transition)
-        self._stop.set()
+        self._wake()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop the loop; return whether it ended within ``timeout`` (default: a PING timeout).

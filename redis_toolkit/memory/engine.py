@@ -186,15 +186,7 @@ class ExactEngine:
     def remove(self, ids: Sequence[str]) -> int:
         """Forget these ids; return how many were known."""
         removed = 0
-        arrays = (
-            self._vec,
-            self._sq,
-            self._has,
-            self._imp,
-            self._created,
-            self._expires,
-            self._type,
-        )
+        arrays = self._arrays()
         for memory_id in ids:
             i = self._row.pop(memory_id, None)
             if i is None:
@@ -242,18 +234,7 @@ class ExactEngine:
 
     def nbytes(self) -> int:
         """Memory held, in bytes (arrays plus the Python objects of ids, tags and content)."""
-        total = sum(
-            a.nbytes
-            for a in (
-                self._vec,
-                self._sq,
-                self._has,
-                self._imp,
-                self._created,
-                self._expires,
-                self._type,
-            )
-        )
+        total = sum(a.nbytes for a in self._arrays())
         total += sys.getsizeof(self._ids) + sys.getsizeof(self._row)
         total += sys.getsizeof(self._tags) + sys.getsizeof(self._content)
         total += sum(sys.getsizeof(s) for s in self._ids)

@@ -259,26 +259,18 @@ class MsgpackFormat:
                 _check_collisions([k for k, _ in pairs], len(pairs), "map")
             return dict(pairs)
 
-        if check_keys:
-            value = msgpack.unpackb(
-                body,
-                ext_hook=ext_hook,
-                list_hook=list_hook,
-                object_pairs_hook=pairs_hook,
-                raw=False,
-                strict_map_key=False,
-                timestamp=3,
-            )
-        else:
-            value = msgpack.unpackb(
-                body,
-                ext_hook=ext_hook,
-                list_hook=list_hook,
-                object_hook=object_hook,
-                raw=False,
-                strict_map_key=False,
-                timestamp=3,
-            )
+        map_hook: dict[str, Any] = (
+            {"object_pairs_hook": pairs_hook} if check_keys else {"object_hook": object_hook}
+        )
+        value = msgpack.unpackb(
+            body,
+            ext_hook=ext_hook,
+            list_hook=list_hook,
+            raw=False,
+            strict_map_key=False,
+            timestamp=3,
+            **map_hook,
+        )
         if pending:
             raise _Corrupt("misplaced container tag")
         return value

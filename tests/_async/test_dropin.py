@@ -7,7 +7,6 @@ handler; ``from_url`` refuses what is not a URL; a closed toolkit refuses comman
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,13 +21,6 @@ from redis_toolkit import (
 )
 from redis_toolkit._compat import AsyncEvent, AsyncRuntime
 from tests.servers import RedisServer, free_port
-
-
-async def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = AsyncRuntime.monotonic() + timeout
-    while not await AsyncRuntime.call(predicate):
-        assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
-        await AsyncRuntime.sleep(0.02)
 
 
 class Inbox:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from redis_toolkit import (
     async_pool_manager,
 )
 from redis_toolkit._compat import AsyncEvent, AsyncRuntime
+from tests._async._helpers import poll_until
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.cluster_too
@@ -44,13 +44,6 @@ class Inbox:
             self.arrived.clear()
             if len(self.values(channel)) < count:
                 await self.arrived.wait(min(left, 0.2))
-
-
-async def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = AsyncRuntime.monotonic() + timeout
-    while not await AsyncRuntime.call(predicate):
-        assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
-        await AsyncRuntime.sleep(0.02)
 
 
 async def numsub(toolkit: AsyncRedisToolkit, channel: str) -> int:

@@ -28,15 +28,8 @@ from redis_toolkit import (
     async_pool_manager,
 )
 from redis_toolkit import AsyncRetryHandler as RetryHandler
-from redis_toolkit._compat import AsyncRuntime
+from tests._async._helpers import poll_until
 from tests.servers import RedisServer
-
-
-async def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = AsyncRuntime.monotonic() + timeout
-    while not await AsyncRuntime.call(predicate):
-        assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
-        await AsyncRuntime.sleep(0.02)
 
 
 def make_toolkit(server: RedisServer, **config: Any) -> AsyncRedisToolkit:

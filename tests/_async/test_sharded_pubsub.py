@@ -7,14 +7,7 @@ from typing import Any
 import pytest
 
 from redis_toolkit import AsyncRedisToolkit, ValidationError
-from redis_toolkit._compat import AsyncRuntime
-
-
-async def poll_until(predicate: Any, timeout: float, what: str) -> None:
-    deadline = AsyncRuntime.monotonic() + timeout
-    while not await AsyncRuntime.call(predicate):
-        assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
-        await AsyncRuntime.sleep(0.02)
+from tests._async._helpers import poll_until
 
 
 async def test_sharded_publish_reaches_a_sharded_subscriber_with_its_count(

@@ -26,6 +26,7 @@ from redis_toolkit import (
     async_pool_manager,
 )
 from redis_toolkit._compat import AsyncRuntime
+from tests._async._helpers import poll_until
 from tests.servers import RedisServer
 
 BACKENDS = ["server", "cluster", "embedded"]
@@ -66,13 +67,6 @@ async def tx_toolkit(
 def tag(prefix: str) -> str:
     """A hash-tagged key prefix: every key made from it shares one cluster slot."""
     return "{" + prefix + "}:"
-
-
-async def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = AsyncRuntime.monotonic() + timeout
-    while not await AsyncRuntime.call(predicate):
-        assert AsyncRuntime.monotonic() < deadline, f"timed out waiting for {what}"
-        await AsyncRuntime.sleep(0.02)
 
 
 async def run_concurrently(workers: list[Callable[[], Any]], timeout: float = 120) -> list[str]:

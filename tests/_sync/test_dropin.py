@@ -8,7 +8,6 @@ handler; ``from_url`` refuses what is not a URL; a closed toolkit refuses comman
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,13 +22,6 @@ from redis_toolkit import (
 )
 from redis_toolkit._compat import Event, Runtime
 from tests.servers import RedisServer, free_port
-
-
-def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = Runtime.monotonic() + timeout
-    while not Runtime.call(predicate):
-        assert Runtime.monotonic() < deadline, f"timed out waiting for {what}"
-        Runtime.sleep(0.02)
 
 
 class Inbox:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ from redis_toolkit import (
     pool_manager,
 )
 from redis_toolkit._compat import Event, Runtime
+from tests._sync._helpers import poll_until
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.cluster_too
@@ -45,13 +45,6 @@ class Inbox:
             self.arrived.clear()
             if len(self.values(channel)) < count:
                 self.arrived.wait(min(left, 0.2))
-
-
-def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = Runtime.monotonic() + timeout
-    while not Runtime.call(predicate):
-        assert Runtime.monotonic() < deadline, f"timed out waiting for {what}"
-        Runtime.sleep(0.02)
 
 
 def numsub(toolkit: RedisToolkit, channel: str) -> int:

@@ -25,16 +25,10 @@ from redis_toolkit import (
     pool_manager,
 )
 from redis_toolkit._compat import Runtime
+from tests._sync._helpers import poll_until
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.fault
-
-
-def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = Runtime.monotonic() + timeout
-    while not Runtime.call(predicate):
-        assert Runtime.monotonic() < deadline, f"timed out waiting for {what}"
-        Runtime.sleep(0.02)
 
 
 def make_toolkit(server: RedisServer, **config: Any) -> RedisToolkit:

@@ -8,14 +8,7 @@ from typing import Any
 import pytest
 
 from redis_toolkit import RedisToolkit, ValidationError
-from redis_toolkit._compat import Runtime
-
-
-def poll_until(predicate: Any, timeout: float, what: str) -> None:
-    deadline = Runtime.monotonic() + timeout
-    while not Runtime.call(predicate):
-        assert Runtime.monotonic() < deadline, f"timed out waiting for {what}"
-        Runtime.sleep(0.02)
+from tests._sync._helpers import poll_until
 
 
 def test_sharded_publish_reaches_a_sharded_subscriber_with_its_count(

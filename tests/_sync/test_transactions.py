@@ -27,6 +27,7 @@ from redis_toolkit import (
     pool_manager,
 )
 from redis_toolkit._compat import Runtime
+from tests._sync._helpers import poll_until
 from tests.servers import RedisServer
 
 BACKENDS = ["server", "cluster", "embedded"]
@@ -67,13 +68,6 @@ def tx_toolkit(
 def tag(prefix: str) -> str:
     """A hash-tagged key prefix: every key made from it shares one cluster slot."""
     return "{" + prefix + "}:"
-
-
-def poll_until(predicate: Callable[[], Any], timeout: float = 15, what: str = "") -> None:
-    deadline = Runtime.monotonic() + timeout
-    while not Runtime.call(predicate):
-        assert Runtime.monotonic() < deadline, f"timed out waiting for {what}"
-        Runtime.sleep(0.02)
 
 
 def run_concurrently(workers: list[Callable[[], Any]], timeout: float = 120) -> list[str]:
