@@ -89,11 +89,13 @@ class RedisServer:
     """One redis-server process on a private loopback port."""
 
     def __init__(self, workdir: Path, port: int | None = None, extra_args: list[str] | None = None):
-        self.port = port or free_port()
+        self.extra_args = list(extra_args or [])
+        # A cluster node also listens on its bus port (port + 10000 unless --cluster-port says).
+        bus = "--cluster-enabled" in self.extra_args and "--cluster-port" not in self.extra_args
+        self.port = port or free_port(with_bus=bus)
         self.host = HOST
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.extra_args = list(extra_args or [])
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
