@@ -9,8 +9,12 @@ STAMP := $(VENV)/.installed
 demo: setup
 	$(PY) -m redis_toolkit demo
 
+# Two pytest-xdist workers, each starting its own private servers (ports from its own slice);
+# --dist loadfile keeps a file's tests (and its module fixtures) on one worker.
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: setup redis-server check lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 setup: $(STAMP)
 

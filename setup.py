@@ -49,6 +49,8 @@ setup(
         "dev": [
             "pytest>=8",
             "pytest-asyncio>=0.24",
+            # `make test` runs the suite on two workers, each with its own private servers
+            "pytest-xdist>=3.5",
             "hypothesis>=6.100",
             "unasync==0.6.0",
             # unasync imports setuptools at import time; venvs of Python >= 3.12 do not ship it.

@@ -26,6 +26,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -116,6 +117,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if name in metafunc.fixturenames:
             mark = pytest.mark.parametrize(name, CLUSTER_TOO_BACKENDS, indirect=True)
             metafunc.definition.add_marker(mark)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: tell the controller
+        workeroutput["cluster_startup"] = list(_cluster_startup)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist's controller: collect each worker's cluster start-up time for the summary."""
+    _cluster_startup.extend(getattr(node, "workeroutput", {}).get("cluster_startup", []))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -8,6 +8,7 @@ and wait for its replica to take over.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import signal
@@ -37,16 +38,31 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _port_range() -> tuple[int, int]:
+    """This process's share of 20000-29999: under pytest-xdist each worker picks from its own
+    slice, so two workers of one run never race for the same port (other sessions on the
+    machine still can: :meth:`RedisServer._is_ours` guards against that)."""
+    low, high = 20000, 29999
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        size = (high - low + 1) // count
+        low += int(worker[2:]) * size
+        high = low + size - 1
+    return low, high
+
+
 def free_port(with_bus: bool = False) -> int:
     """A free loopback port (and, for cluster nodes, a free bus port at port + 10000)."""
+    low, high = _port_range()
     for _ in range(500):
-        port = random.randint(20000, 29999)
+        port = random.randint(low, high)
         if port in _used_ports or port == 6379:
             continue
         if _port_free(port) and (not with_bus or _port_free(port + 10000)):
             _used_ports.add(port)
             return port
-    raise RuntimeError("no free loopback port found in 20000-29999")
+    raise RuntimeError(f"no free loopback port found in {low}-{high}")
 
 
 def wait_until(
@@ -73,11 +89,13 @@ class RedisServer:
     """One redis-server process on a private loopback port."""
 
     def __init__(self, workdir: Path, port: int | None = None, extra_args: list[str] | None = None):
-        self.port = port or free_port()
+        self.extra_args = list(extra_args or [])
+        # A cluster node also listens on its bus port (port + 10000 unless --cluster-port says).
+        bus = "--cluster-enabled" in self.extra_args and "--cluster-port" not in self.extra_args
+        self.port = port or free_port(with_bus=bus)
         self.host = HOST
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.extra_args = list(extra_args or [])
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

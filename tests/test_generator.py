@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,43 @@ def _load_generator():
 
 
 run_unasync = _load_generator()
+_real_generate = run_unasync.generate
+
+
+def _source_key(root: Path) -> str:
+    """Everything ``generate`` reads: the async sources, _compat, and the rules."""
+    digest = hashlib.sha256(repr(sorted(run_unasync.REPLACEMENTS.items())).encode())
+    paths = [root / "redis_toolkit" / "_compat.py"]
+    for src_dir, _, _ in run_unasync.TREES:
+        paths.extend(sorted((root / src_dir).rglob("*.py")))
+    for path in paths:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _generate_once_per_source() -> Iterator[None]:
+    """Several tests run the generator on copies whose async sources are the committed ones and
+    differ only in their generated trees (the thing --check compares). Converting the same
+    sources again would prove nothing new and cost seconds each: ``generate`` (a pure function of
+    the files it reads and REPLACEMENTS) runs once per distinct input; the comparison that each
+    test is about still runs on its own tree."""
+    results: dict[str, tuple[dict[str, str], list[str], list[object], list[str]]] = {}
+
+    def generate(root: Path) -> tuple[dict[str, str], list[str], list[object], list[str]]:
+        key = _source_key(root)
+        if key not in results:
+            results[key] = _real_generate(root)
+        outputs, dst_dirs, problems, unused = results[key]
+        return dict(outputs), list(dst_dirs), list(problems), list(unused)
+
+    run_unasync.generate = generate
+    try:
+        yield
+    finally:
+        run_unasync.generate = _real_generate
 
 
 @pytest.fixture

@@ -262,7 +262,10 @@ async def test_a_check_failing_for_the_checkers_own_reasons_leaves_the_breaker_c
     toolkit = make_toolkit(server)
     try:
         checker_client = async_pool_manager.create_client(
-            RedisConnectionConfig(host=server.host, port=server.port, max_connections=1),
+            # pool_timeout: the check waits this long for the held connection before it fails
+            RedisConnectionConfig(
+                host=server.host, port=server.port, max_connections=1, pool_timeout=0.2
+            ),
             shared=False,
         )
         held = await checker_client.connection_pool.get_connection()  # the one connection

@@ -47,17 +47,29 @@ def test_a_server_that_accepts_and_never_answers_ends_the_call_by_its_timeouts()
 def test_the_default_pool_is_bounded_and_a_caller_waits_then_fails_cleanly(
     redis_server: RedisServer, prefix: str
 ) -> None:
-    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    # The defaults reach the pool: 50 connections, a caller waits 5 s for a free one.
+    defaults = RedisToolkit(
+        config=RedisConnectionConfig(host=redis_server.host, port=redis_server.port)
+    )
+    try:
+        assert defaults.client.connection_pool.max_connections == 50
+        assert defaults.client.connection_pool.timeout == 5.0
+    finally:
+        defaults.close()
+        pool_manager.close_all_pools()
+    # The waiting itself, with the default bound but a shorter wait (the 5 s prove nothing more).
+    config = RedisConnectionConfig(host=redis_server.host, port=redis_server.port, pool_timeout=0.3)
     toolkit = RedisToolkit(config=config)
     pool = toolkit.client.connection_pool
     held = []
     try:
         toolkit.setter(f"{prefix}k", 1)
         assert pool.max_connections == 50
+        assert pool.timeout == 0.3
         for _ in range(50):  # every connection of the default pool busy
             held.append(pool.get_connection())
         with pytest.raises(ConnectionFailedError, match="pool is exhausted") as info:
-            toolkit.getter(f"{prefix}k")  # waits pool_timeout (5 s) for a free one
+            toolkit.getter(f"{prefix}k")  # waits pool_timeout for a free one
         assert info.value.key == f"{prefix}k"
         stats = pool_manager.get_pool_stats()[config.address]
         assert stats["created_connections"] == 50  # no 51st connection was opened

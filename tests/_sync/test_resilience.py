@@ -263,7 +263,10 @@ def test_a_check_failing_for_the_checkers_own_reasons_leaves_the_breaker_closed(
     toolkit = make_toolkit(server)
     try:
         checker_client = pool_manager.create_client(
-            RedisConnectionConfig(host=server.host, port=server.port, max_connections=1),
+            # pool_timeout: the check waits this long for the held connection before it fails
+            RedisConnectionConfig(
+                host=server.host, port=server.port, max_connections=1, pool_timeout=0.2
+            ),
             shared=False,
         )
         held = checker_client.connection_pool.get_connection()  # the one connection
