@@ -122,6 +122,7 @@ def test_cluster_benchmark_smoke(
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("ratio") >= 4
 
+
 def test_transactions_benchmark_smoke(redis_server: RedisServer) -> None:
     """The transactions benchmark script runs (no timing is asserted)."""
     result = subprocess.run(
