@@ -326,8 +326,14 @@ class RedisClusterNodes:
             return dict(c.info(section))
 
     def is_ready(self) -> bool:
-        """Every live node says cluster_state:ok, sees every node connected, replicas in sync."""
+        """Every live node says cluster_state:ok, sees every node connected, replicas in sync.
+
+        With every node running, every master also has a replica in sync: ``cluster_state:ok``
+        comes before ``redis-cli --cluster create``'s replicas finish their first full sync, and
+        a master killed before that is replaced by a replica holding none of its writes.
+        """
         alive = [n for n in self.nodes if n.running]
+        whole = len(alive) == len(self.nodes)
         for node in alive:
             if self.node_info(node, "cluster").get("cluster_state") != "ok":
                 return False
@@ -342,8 +348,18 @@ class RedisClusterNodes:
                 if expected_up and ("fail" in flags or not info.get("connected")):
                     return False
             repl = self.node_info(node, "replication")
-            if repl.get("role") == "slave" and repl.get("master_link_status") != "up":
+            if repl.get("role") == "slave" and (
+                repl.get("master_link_status") != "up" or repl.get("master_sync_in_progress")
+            ):
                 return False
+            if whole and repl.get("role") == "master":
+                online = [
+                    v
+                    for k, v in repl.items()
+                    if k.startswith("slave") and isinstance(v, dict) and v.get("state") == "online"
+                ]
+                if not online:
+                    return False
         return True
 
     def wait_ready(self, timeout: float = 30.0) -> None:

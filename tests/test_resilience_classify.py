@@ -779,3 +779,68 @@ def test_cluster_rediscovery_after_a_read_timeout_keeps_the_timeouts_verdict() -
         "Redis Cluster cannot be connected. Please provide at least one reachable node: x"
     )
     assert classify(fresh) is NOT_SENT
+
+
+# -- redis-py's closed-connection race on a cluster topology refresh ----------------------------
+
+
+def _redis_py_race() -> AttributeError:
+    """The AttributeError redis-py raises when a connection is closed under a command."""
+    import asyncio
+
+    from redis.asyncio.connection import Connection
+
+    try:
+        asyncio.run(Connection()._send_packed_command([b"PING\r\n"]))  # writer gone
+    except AttributeError as e:
+        return e
+    raise AssertionError("redis-py no longer raises AttributeError on a closed writer")
+
+
+def test_closed_under_call_turns_the_redis_py_race_into_a_connection_error() -> None:
+    from redis_toolkit._async.cluster_failover import closed_under_call
+
+    race = _redis_py_race()
+    lost = closed_under_call(race)
+    assert isinstance(lost, redis.ConnectionError) and lost.__cause__ is race
+    assert "connection closed while in use" in str(lost)
+    try:  # the same message from code outside redis-py is a bug: it stays an AttributeError
+        None.writelines  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as own:
+        assert closed_under_call(own) is None
+    assert closed_under_call(ValueError("x")) is None
+
+
+def test_cluster_path_retries_a_get_after_the_race_and_raises_other_attribute_errors() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from redis_toolkit._async.cluster_failover import (
+        AsyncClusterResiliencePath,
+        AsyncClusterTopology,
+    )
+    from redis_toolkit.resilience import RetryPolicy
+
+    topology = AsyncClusterTopology(SimpleNamespace(), min_refresh_interval=1e12)
+    path = AsyncClusterResiliencePath(
+        policy=RetryPolicy(max_retries=2, delay=0.001, jitter=False),
+        topology=topology,
+        metrics=None,
+    )
+    calls: list[int] = []
+    race = _redis_py_race()  # raised again below with redis-py's frame innermost
+
+    async def get_after_race() -> bytes:
+        calls.append(1)
+        if len(calls) == 1:
+            raise race
+        return b"value"
+
+    assert asyncio.run(path.run("GET", get_after_race, key="k")) == b"value"
+    assert len(calls) == 2
+
+    async def buggy() -> None:
+        raise AttributeError("'NoneType' object has no attribute 'x'")
+
+    with pytest.raises(AttributeError):
+        asyncio.run(path.run("GET", buggy, key="k"))

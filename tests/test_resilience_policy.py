@@ -381,3 +381,32 @@ def test_from_legacy_defaults_overrides_and_validation() -> None:
     assert RetryPolicy.from_legacy(jitter=True, deadline=2.0).deadline == 2.0
     with pytest.raises(ValidationError, match="backoff_factor"):
         RetryPolicy.from_legacy(3, 0.1, 0.5)
+
+
+# -- the cluster failover budget under the finite defaults --------------------------------------
+
+
+def test_cluster_default_budget_keeps_retrying_through_a_failover() -> None:
+    """In cluster mode the default retry_deadline (20 s) gives way to the failover budget, and
+    retries keep starting for the whole failover window although each attempt may take
+    attempt_timeout (15 s): a refused connection at 31 s is still retried."""
+    from redis_toolkit import RedisConnectionConfig
+    from redis_toolkit.resilience.policy import cluster_retry_budget
+
+    config = RedisConnectionConfig(cluster_mode=True, startup_nodes=["127.0.0.1:7000"])
+    assert config.retry_deadline == 20.0 and config.attempt_timeout == 15.0
+    policy = RetryPolicy.from_settings(config)
+    window = cluster_retry_budget(config.cluster_node_timeout)  # 32 s with node timeout 15 s
+    assert policy.deadline == window + config.attempt_timeout
+    assert policy.max_retries >= 1000 and policy.max_delay == 0.5
+    rng = random.Random(1)
+    for elapsed in (0.0, 10.0, 20.0, window - 1.0):
+        wait = policy.decide(REFUSED, attempt=50, elapsed=elapsed, command="GET", rng=rng)
+        assert wait is not None and wait <= 0.5, elapsed
+    # Past the window no retry starts: the call still ends within the deadline.
+    assert policy.decide(REFUSED, attempt=50, elapsed=window + 0.5, command="GET") is None
+    # A deadline the user chose is kept, and so is max_retries (it counts again).
+    chosen = RetryPolicy.from_settings(dataclasses.replace(config, retry_deadline=6.0))
+    assert chosen.deadline == 6.0 and chosen.max_retries == 3
+    # Standalone keeps the finite default.
+    assert RetryPolicy.from_settings(RedisConnectionConfig()).deadline == 20.0

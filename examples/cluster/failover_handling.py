@@ -36,8 +36,8 @@ async def main() -> None:
     if not nodes:
         print("set REDIS_CLUSTER_NODES=host:port,host:port to run this against a cluster")
         return
-    # Default settings: in cluster mode the retry budget covers a failover (a deadline of
-    # 2 x cluster_node_timeout + 2 s); set cluster_node_timeout to your servers' value.
+    # Default settings: in cluster mode the retry budget covers a failover (retries keep
+    # starting for 2 x cluster_node_timeout + 2 s); set cluster_node_timeout to your servers'.
     config = RedisConnectionConfig(cluster_mode=True, startup_nodes=nodes.split(","))
     async with RedisToolkit(config=config) as toolkit:
         key = "example:failover:{orders}"

@@ -41,6 +41,7 @@ __all__ = [
     "ClusterResiliencePath",
     "ClusterHealthChecker",
     "PerNodeCommands",
+    "closed_under_call",
 ]
 
 logger = logging.getLogger("redis_toolkit.cluster")
@@ -56,6 +57,30 @@ REFRESH_ON: tuple[type[BaseException], ...] = (
     TryAgainError,
     MasterDownError,
 )
+
+
+def closed_under_call(error: BaseException) -> RedisConnectionError | None:
+    """A connection error for ``error`` when it is redis-py's closed-connection race, else None.
+
+    On a topology refresh redis-py disconnects the idle connections of a node that left the
+    slot map while they stay in the node's free list; a command that took one meanwhile finds
+    its reader or writer gone and raises ``AttributeError: 'NoneType' object has no attribute
+    ...`` from redis-py's code. That is a connection lost under the command: it is retried (if
+    it may be, see docs/RESILIENCE.md) and reported as a connection error, never as a bug.
+    """
+    if not isinstance(error, AttributeError) or not str(error).startswith(
+        "'NoneType' object has no attribute"
+    ):
+        return None
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", "")) if tb is not None else ""
+    if not module.startswith("redis."):
+        return None
+    lost = RedisConnectionError(f"connection closed while in use (topology refresh): {error}")
+    lost.__cause__ = error
+    return lost
 
 
 class ClusterTopology:
@@ -238,7 +263,13 @@ class ClusterResiliencePath(ResiliencePath):
         started = began = time.perf_counter()
         while True:
             try:
-                result = fn(*args, **kwargs)
+                try:
+                    result = fn(*args, **kwargs)
+                except AttributeError as raw:
+                    lost = closed_under_call(raw)
+                    if lost is None:
+                        raise
+                    raise lost from raw
             except (RedisError, RedisClusterException) as e:
                 if metrics is not None:
                     metrics.record(command, time.perf_counter() - began, False, e)

@@ -176,11 +176,13 @@ class RetryPolicy:
         The real fields are the config's: ``max_retries``, ``retry_strategy``, ``retry_delay``,
         ``max_retry_delay``, ``retry_jitter``, ``retry_deadline``; ``attempt_timeout`` is the
         config's :attr:`~redis_toolkit.options.RedisConnectionConfig.attempt_timeout`, so that
-        no retry starts that could not end by the deadline. With ``cluster_mode`` and no
-        ``retry_deadline``, the budget covers a failover: deadline :func:`cluster_retry_budget`
-        (``2 x cluster_node_timeout + 2`` s), retries bounded by it rather than counted (when
-        ``max_retries`` is left at 3) and waits capped at 0.5 s (when ``max_retry_delay`` is left
-        at 10). ``RedisOptions``' 0.4 fields
+        no retry starts that could not end by the deadline. With ``cluster_mode`` and
+        ``retry_deadline`` left at its default (20 s; or ``None``), the budget covers a failover:
+        retries keep starting for :func:`cluster_retry_budget` seconds (``2 x
+        cluster_node_timeout + 2``), so the deadline is that plus ``attempt_timeout`` (the last
+        retry's worst case); retries are bounded by it rather than counted (when ``max_retries``
+        is left at 3) and waits capped at 0.5 s (when ``max_retry_delay`` is left at 10). A
+        ``retry_deadline`` set to another value is kept as given. ``RedisOptions``' 0.4 fields
         are aliases that win when set (not ``None``): ``retry_attempts`` counts attempts in all
         (``max_retries = retry_attempts - 1``), ``retry_delay`` is the first wait and
         ``retry_backoff`` the exponential factor. Setting any of them selects 0.4's schedule:
@@ -195,12 +197,18 @@ class RetryPolicy:
             "deadline": config.retry_deadline,
             "attempt_timeout": config.attempt_timeout,
         }
-        if getattr(config, "cluster_mode", False) and config.retry_deadline is None:
+        cluster = bool(getattr(config, "cluster_mode", False))
+        defaults = {f.name: f.default for f in dataclasses.fields(config)} if cluster else {}
+        if cluster and config.retry_deadline in (None, defaults["retry_deadline"]):
             # Cluster mode: the default budget rides out a failover. The deadline bounds the
             # retries, not their count; waits stay short so the new primary is found quickly.
-            # A field set to something else than its default is kept as given.
-            defaults = {f.name: f.default for f in dataclasses.fields(config)}
-            fields["deadline"] = cluster_retry_budget(config.cluster_node_timeout)
+            # A retry starts only if it can end by the deadline (attempt_timeout, see
+            # next_wait), so the deadline adds one attempt's worst case to the failover window:
+            # otherwise retries would stop attempt_timeout (15 s by default) before the new
+            # primary is elected. A field set to something else than its default is kept.
+            fields["deadline"] = (
+                cluster_retry_budget(config.cluster_node_timeout) + config.attempt_timeout
+            )
             if config.max_retries == defaults["max_retries"]:
                 fields["max_retries"] = 1000
             if config.max_retry_delay == defaults["max_retry_delay"]:

@@ -21,9 +21,11 @@ async def test_sharded_publish_reaches_a_sharded_subscriber_with_its_count(
     )
     # A classic subscriber of the same name is another namespace: it hears nothing sharded.
     assert await atoolkit_server.start_subscriber([channel], lambda c, v: classic.append(v))
-    assert await atoolkit_server.publish(channel, {"n": (1, 2)}, sharded=True) == 1
+    # The default serializer writes 0.4's JSON, where a nested tuple reads back as a list
+    # (exact types need serializer="msgpack", tested in test_values.py): send what it keeps.
+    assert await atoolkit_server.publish(channel, {"n": [1, 2], "s": "x"}, sharded=True) == 1
     await poll_until(lambda: received, 5, "the sharded message")
-    assert received == [(channel, {"n": (1, 2)})]
+    assert received == [(channel, {"n": [1, 2], "s": "x"})]
     assert await atoolkit_server.publish(channel, "classic") == 1  # the classic subscriber only
     await poll_until(lambda: classic, 5, "the classic message")
     assert classic == ["classic"] and len(received) == 1

@@ -22,9 +22,11 @@ def test_sharded_publish_reaches_a_sharded_subscriber_with_its_count(
     )
     # A classic subscriber of the same name is another namespace: it hears nothing sharded.
     assert toolkit_server.start_subscriber([channel], lambda c, v: classic.append(v))
-    assert toolkit_server.publish(channel, {"n": (1, 2)}, sharded=True) == 1
+    # The default serializer writes 0.4's JSON, where a nested tuple reads back as a list
+    # (exact types need serializer="msgpack", tested in test_values.py): send what it keeps.
+    assert toolkit_server.publish(channel, {"n": [1, 2], "s": "x"}, sharded=True) == 1
     poll_until(lambda: received, 5, "the sharded message")
-    assert received == [(channel, {"n": (1, 2)})]
+    assert received == [(channel, {"n": [1, 2], "s": "x"})]
     assert toolkit_server.publish(channel, "classic") == 1  # the classic subscriber only
     poll_until(lambda: classic, 5, "the classic message")
     assert classic == ["classic"] and len(received) == 1
