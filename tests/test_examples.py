@@ -65,7 +65,7 @@ def test_cluster_example_runs_on_the_private_cluster(
 
 def test_there_are_cluster_examples() -> None:
     names = {p.name for p in CLUSTER_EXAMPLES}
-    assert {"basic_operations.py", "sharding_demo.py"} <= names
+    assert {"basic_operations.py", "sharding_demo.py", "performance_test.py"} <= names
     assert FAILOVER_EXAMPLE in ALL_CLUSTER_EXAMPLES and FAILOVER_EXAMPLE not in CLUSTER_EXAMPLES
 
 
