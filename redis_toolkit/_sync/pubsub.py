@@ -58,8 +58,11 @@ def _text(value: Any) -> str:
 class _Request:
     """A subscription change for the listener to apply, and the event that says it is done."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], *, sync: bool = False) -> None:
         self.pending = set(names)
+        # A sync request (sync_subscriptions) names nothing itself: it waits for whatever the
+        # reconcile that applies it sends to Redis.
+        self.sync = sync
         self.done = Event()
 
 
@@ -286,13 +289,13 @@ class Subscriber:
 
     def sync_subscriptions(self) -> bool:
         """Make Redis match the wanted channels (after the manager changed); True once confirmed."""
-        return self._request([])
+        return self._request([], sync=True)
 
-    def _request(self, names: list[str]) -> bool:
+    def _request(self, names: list[str], *, sync: bool = False) -> bool:
         if not self.running:
             # Nothing to tell: the listener subscribes to everything wanted when it starts.
             return True
-        request = _Request(names)
+        request = _Request(names, sync=sync)
         self._requests.put(request)
         if Runtime.is_current(self._task):
             # Called from a handler, inside the listener: it applies the change after the handler.
@@ -410,8 +413,8 @@ class Subscriber:
     def _check_interval(self) -> float:
         return self._manager.check_interval if self._manager is not None else 3600.0
 
-    def _reconcile(self, pubsub: Any) -> None:
-        """Send what makes Redis match the wanted channels and patterns."""
+    def _reconcile(self, pubsub: Any) -> list[str]:
+        """Send what makes Redis match the wanted channels and patterns; return what was sent."""
         wanted = self._wanted_channels()
         add = [c for c in wanted if c not in self._live_channels]
         drop = [c for c in self._live_channels if c not in wanted]
@@ -432,7 +435,9 @@ class Subscriber:
         if drop_p:
             pubsub.punsubscribe(*drop_p)
             self._live_patterns.difference_update(drop_p)
-        self._expect(add + drop + add_p + drop_p)
+        sent = add + drop + add_p + drop_p
+        self._expect(sent)
+        return sent
 
     def _apply_requests(self, pubsub: Any) -> None:
         if self._requests.empty():  # the common case, checked on every message: keep it cheap
@@ -446,8 +451,10 @@ class Subscriber:
         if not requests:
             return
         self._waiting.extend(requests)
-        self._reconcile(pubsub)
+        sent = self._reconcile(pubsub)
         for request in requests:
+            if request.sync:
+                request.pending = set(sent)
             # Names already in the wanted state need no confirmation from Redis.
             request.pending &= self._unconfirmed
             if not request.pending:

@@ -154,6 +154,28 @@ async def test_dynamic_subscriptions_while_messages_flow(
     await toolkit.stop_subscriber()
 
 
+async def test_dynamic_changes_return_once_redis_confirmed_them(
+    atoolkit_server: AsyncRedisToolkit, prefix: str
+) -> None:
+    """subscribe_dynamic / unsubscribe_dynamic return after the listener read Redis'
+    confirmation, not merely after sending the command (NUMSUB on another connection could
+    otherwise still see the old state)."""
+    toolkit = atoolkit_server
+    dynamic = f"{prefix}confirmed"
+    inbox = Inbox()
+    assert await toolkit.start_subscriber([f"{prefix}steady"], inbox.handler)
+    listener = toolkit.subscriber
+    assert listener is not None
+    for _ in range(3):
+        assert await toolkit.subscribe_dynamic(dynamic, inbox.handler) is True
+        assert dynamic not in listener._unconfirmed
+        assert await numsub(toolkit, dynamic) == 1
+        assert await toolkit.unsubscribe_dynamic(dynamic) is True
+        assert dynamic not in listener._unconfirmed  # the UNSUBSCRIBE reply was read
+        assert await numsub(toolkit, dynamic) == 0
+    await toolkit.stop_subscriber()
+
+
 async def test_handler_that_raises_does_not_stop_the_listener(
     atoolkit: AsyncRedisToolkit, prefix: str
 ) -> None:

@@ -155,6 +155,28 @@ def test_dynamic_subscriptions_while_messages_flow(
     toolkit.stop_subscriber()
 
 
+def test_dynamic_changes_return_once_redis_confirmed_them(
+    toolkit_server: RedisToolkit, prefix: str
+) -> None:
+    """subscribe_dynamic / unsubscribe_dynamic return after the listener read Redis'
+    confirmation, not merely after sending the command (NUMSUB on another connection could
+    otherwise still see the old state)."""
+    toolkit = toolkit_server
+    dynamic = f"{prefix}confirmed"
+    inbox = Inbox()
+    assert toolkit.start_subscriber([f"{prefix}steady"], inbox.handler)
+    listener = toolkit.subscriber
+    assert listener is not None
+    for _ in range(3):
+        assert toolkit.subscribe_dynamic(dynamic, inbox.handler) is True
+        assert dynamic not in listener._unconfirmed
+        assert numsub(toolkit, dynamic) == 1
+        assert toolkit.unsubscribe_dynamic(dynamic) is True
+        assert dynamic not in listener._unconfirmed  # the UNSUBSCRIBE reply was read
+        assert numsub(toolkit, dynamic) == 0
+    toolkit.stop_subscriber()
+
+
 def test_handler_that_raises_does_not_stop_the_listener(
     toolkit: RedisToolkit, prefix: str
 ) -> None:
