@@ -257,24 +257,9 @@ class AsyncResiliencePath:
             try:
                 result = await fn(*args, **kwargs)
             except (RedisError, RedisClusterException) as e:
-                if metrics is not None:
-                    metrics.record(command, _perf_counter() - began, False, e)
-                policy = self.policy
-                wait = None
-                if policy is not None:
-                    wait = policy.decide(
-                        e,
-                        attempt=attempt,
-                        elapsed=_perf_counter() - started,
-                        command=command,
-                        idempotent=idempotent,
-                    )
-                if wait is None:
-                    if breaker is not None:
-                        breaker.record_failure(e, permit)
-                    raise wrap_redis_error(
-                        e, command, key=key, channel=channel, address=self.address
-                    ) from e
+                wait = self._failed(
+                    e, command, key, channel, idempotent, breaker, permit, attempt, started, began
+                )
             except BaseException as e:
                 if breaker is not None:
                     breaker.record_failure(e, permit)  # does not count: frees a trial slot
@@ -285,20 +270,62 @@ class AsyncResiliencePath:
                 if breaker is not None:
                     breaker.record_success(permit)
                 return result
-            assert wait is not None
-            # Waiting happens outside the handlers above, so that a cancellation (or Ctrl-C)
-            # during the backoff still hands the permit back: a HALF_OPEN trial slot held by a
-            # cancelled call would otherwise stay taken forever.
-            if metrics is not None:
-                metrics.record_retry(command)
-            try:
-                await AsyncRuntime.sleep(wait)
-            except BaseException as e:
-                if breaker is not None:
-                    breaker.record_failure(e, permit)
-                raise
+            await self._backoff(wait, breaker, permit)
             attempt += 1
             began = _perf_counter()
+
+    # The rare paths of ``run``, shared with the cluster path (one place for the retry rules).
+
+    def _failed(
+        self,
+        error: BaseException,
+        command: str,
+        key: str | None,
+        channel: str | None,
+        idempotent: bool | None,
+        breaker: CircuitBreakerState | None,
+        permit: Any,
+        attempt: int,
+        started: float,
+        began: float,
+    ) -> float:
+        """Record a failed attempt; return the wait before the next one, or raise the toolkit
+        error (the breaker told) when the policy allows no retry."""
+        now = _perf_counter()
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.record(command, now - began, False, error)
+        policy = self.policy
+        wait = None
+        if policy is not None:
+            wait = policy.decide(
+                error,
+                attempt=attempt,
+                elapsed=now - started,
+                command=command,
+                idempotent=idempotent,
+            )
+        if wait is None:
+            if breaker is not None:
+                breaker.record_failure(error, permit)
+            raise wrap_redis_error(
+                error, command, key=key, channel=channel, address=self.address
+            ) from error
+        if metrics is not None:
+            metrics.record_retry(command)
+        return wait
+
+    @staticmethod
+    async def _backoff(wait: float, breaker: CircuitBreakerState | None, permit: Any) -> None:
+        """Sleep before a retry. It happens outside ``run``'s handlers, so that a cancellation
+        (or Ctrl-C) during the backoff still hands the permit back: a HALF_OPEN trial slot held
+        by a cancelled call would otherwise stay taken forever."""
+        try:
+            await AsyncRuntime.sleep(wait)
+        except BaseException as e:
+            if breaker is not None:
+                breaker.record_failure(e, permit)
+            raise
 
 
 class AsyncHealthChecker:

@@ -31,8 +31,6 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .._compat import Runtime
-from ..exceptions import wrap_redis_error
 from ..resilience import CircuitBreakerState, RedisMetrics, RetryPolicy
 from .resilience import CircuitBreaker, HealthChecker, ResiliencePath
 
@@ -257,7 +255,6 @@ class ClusterResiliencePath(ResiliencePath):
         topology = self.topology
         breaker = topology.breaker_for(key if key is not None else channel)
         permit = breaker.acquire(command) if breaker is not None else None
-        policy = self.policy
         metrics = self.metrics
         attempt = 0
         started = began = time.perf_counter()
@@ -271,23 +268,9 @@ class ClusterResiliencePath(ResiliencePath):
                         raise
                     raise lost from raw
             except (RedisError, RedisClusterException) as e:
-                if metrics is not None:
-                    metrics.record(command, time.perf_counter() - began, False, e)
-                wait = None
-                if policy is not None:
-                    wait = policy.decide(
-                        e,
-                        attempt=attempt,
-                        elapsed=time.perf_counter() - started,
-                        command=command,
-                        idempotent=idempotent,
-                    )
-                if wait is None:
-                    if breaker is not None:
-                        breaker.record_failure(e, permit)
-                    raise wrap_redis_error(
-                        e, command, key=key, channel=channel, address=self.address
-                    ) from e
+                wait = self._failed(
+                    e, command, key, channel, idempotent, breaker, permit, attempt, started, began
+                )
                 refresh = isinstance(e, REFRESH_ON)
             except BaseException as e:
                 if breaker is not None:
@@ -301,18 +284,17 @@ class ClusterResiliencePath(ResiliencePath):
                 if attempt:
                     topology.observe()
                 return result
-            if metrics is not None:
-                metrics.record_retry(command)
-            try:
-                if refresh:
-                    before = time.perf_counter()
+            if refresh:
+                # Re-read the slot map before the retry; the time it took counts as waiting.
+                before = time.perf_counter()
+                try:
                     topology.refresh()
-                    wait = max(0.0, wait - (time.perf_counter() - before))
-                Runtime.sleep(wait)
-            except BaseException as e:
-                if breaker is not None:
-                    breaker.record_failure(e, permit)
-                raise
+                except BaseException as e:
+                    if breaker is not None:
+                        breaker.record_failure(e, permit)
+                    raise
+                wait = max(0.0, wait - (time.perf_counter() - before))
+            self._backoff(wait, breaker, permit)
             attempt += 1
             began = time.perf_counter()
 
