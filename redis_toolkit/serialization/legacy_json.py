@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+import json.encoder
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import numpy as np
@@ -42,6 +43,8 @@ _SWITCH: Final = (
     "redis-toolkit 0.5 (docs/SERIALIZATION.md)"
 )
 _LEGACY_BASES: Final = (bool, int, float, str, bytes, bytearray, list, tuple, dict, np.ndarray)
+# json.loads's C scanner (shared as json.loads shares its default decoder's).
+_scan_once: Final = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _refuse(value: Any) -> _Refused:
@@ -79,21 +82,22 @@ class LegacyJsonFormat:
     def dumps(self, value: Any) -> bytes:
         """Encode ``value`` as 0.4 did (internal errors: _Refused, _TooDeep)."""
         # Mirrors redis-toolkit 0.4's serialize_value byte for byte, refusing what it could
-        # not represent (and subclasses, which it mislabelled).
+        # not represent (and subclasses, which it mislabelled). 0.4 wrote
+        # json.dumps({"__type__": T, "__data__": D}, ensure_ascii=False): the same bytes are the
+        # wrapper's fixed head, D through the same (prebuilt) encoder, and the closing brace.
         if value is None:
             return LEGACY_NONE
         t = type(value)
-        if t is bool or t is int or t is float or t is str:
-            payload: dict[str, Any] = {"__type__": t.__name__, "__data__": value}
-        elif t is bytes or t is bytearray:
-            payload = {"__type__": "bytes", "__data__": base64.b64encode(value).decode("ascii")}
-        elif t is dict or t is list or t is tuple:
-            self._check(value)
-            return json.dumps(
-                {"__type__": t.__name__, "__data__": value},
-                ensure_ascii=False,
-                default=_legacy_json_default,
-            ).encode("utf-8")
+        head = _HEADS.get(t)
+        if head is not None:
+            if t is dict or t is list or t is tuple:
+                self._check(value)
+            return head + _encode(value).encode("utf-8") + b"}"
+        if t is bytes or t is bytearray:
+            payload: dict[str, Any] = {
+                "__type__": "bytes",
+                "__data__": base64.b64encode(value).decode("ascii"),
+            }
         elif t is np.ndarray:
             _check_legacy_array_dtype(value.dtype)
             payload = {
@@ -148,18 +152,42 @@ class LegacyJsonFormat:
         except UnicodeDecodeError:
             return bytes(buf)
         try:
-            obj = json.loads(text)
+            if text[:1] == "{":
+                # What json.loads(text) does for a text that starts with an object, without its
+                # per-call layers: the same C scanner (trailing whitespace takes the long way).
+                obj, end = _scan_once(text, 0)
+                if end != len(text):
+                    obj = json.loads(text)
+            else:
+                obj = json.loads(text)
         except RecursionError as e:
             raise _TooDeep("JSON nested too deeply") from e
-        except ValueError:
+        except (ValueError, StopIteration):
             return text
         if type(obj) is dict and "__type__" in obj:
+            kind = obj["__type__"]
+            if (kind == "dict" or kind == "list") and self._plain(text):
+                return obj.get("__data__")
             return self._unwrap(obj, len(buf))
         return self._walk(obj, 0)
+
+    def _plain(self, text: str) -> bool:
+        # True when _walk would find nothing to do in the wrapper's data: no other "__type__"
+        # key (none can hide behind a \u escape either) and too few brackets, in strings or
+        # not, to nest deeper than max_depth. False only means "walk it".
+        return (
+            text.count("__type__") == 1
+            and "\\u" not in text
+            and text.count("{") + text.count("[") <= self._max_depth + 1
+        )
 
     def _unwrap(self, obj: dict[str, Any], size: int) -> Any:
         kind = obj["__type__"]
         data = obj.get("__data__")
+        if kind == "list" or kind == "dict":
+            return self._walk(data, 0)
+        if kind == "tuple":
+            return tuple(self._walk(data, 0))
         if kind == "bytes":
             return base64.b64decode(data.encode("ascii"))  # type: ignore[union-attr]
         if kind == "bytearray":
@@ -172,10 +200,6 @@ class LegacyJsonFormat:
             return float(data)  # type: ignore[arg-type]
         if kind == "str":
             return str(data)
-        if kind == "list" or kind == "dict":
-            return self._walk(data, 0)
-        if kind == "tuple":
-            return tuple(self._walk(data, 0))
         if kind == "numpy":
             return self._array(obj, size)
         # Unknown wrapper type: 0.4 returned the data as it was.
@@ -276,3 +300,44 @@ def _legacy_json_default(obj: Any) -> Any:
     if type(obj) is bytearray:
         return {"__type__": "bytearray", "__data__": base64.b64encode(obj).decode("ascii")}
     raise _refuse(obj)
+
+
+def _make_encoder() -> Callable[[Any], str]:
+    """json.dumps(obj, ensure_ascii=False, default=_legacy_json_default), built once.
+
+    json.dumps builds a JSONEncoder and a C encoder per call; this builds them once, with the
+    same separators, escaping, float format and default hook, so the text is the same. The
+    circular-reference check is off: ``_check`` has already walked the value, and a cycle is
+    deeper than ``max_depth``.
+    """
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # an interpreter without the C accelerator
+        encoder = json.JSONEncoder(
+            ensure_ascii=False, check_circular=False, default=_legacy_json_default
+        )
+        return encoder.encode
+    make_chunks = c_make_encoder(
+        None,  # markers: no circular check
+        _legacy_json_default,
+        json.encoder.encode_basestring,  # ensure_ascii=False
+        None,  # indent
+        ": ",
+        ", ",
+        False,  # sort_keys
+        False,  # skipkeys
+        True,  # allow_nan
+    )
+    join = "".join
+
+    def encode(obj: Any) -> str:
+        return join(make_chunks(obj, 0))
+
+    return encode
+
+
+_encode: Final = _make_encoder()
+# '{"__type__": T, "__data__": ' for the types whose 0.4 payload is that wrapper around plain JSON.
+_HEADS: Final = {
+    t: b'{"__type__": "' + t.__name__.encode("ascii") + b'", "__data__": '
+    for t in (bool, int, float, str, dict, list, tuple)
+}
