@@ -512,55 +512,75 @@ class RedisToolkit:
             raise ValidationError(f"batch_set takes a mapping, got {type(mapping).__name__}")
         serializer = self._serializer_for(opts)
         extra = ttl_args(ttl, "<batch>")
-        encoded: list[tuple[str, bytes]] = []
-        total = 0
-        # Per item, the common case costs no call beyond the encoder: an ASCII str key within
-        # the limits and a value that encodes within max_value_size. Anything else goes
-        # through the full checks, which raise naming the key.
-        dumps = serializer.dumps
-        max_key = opts.max_key_length if opts.enable_validation else math.inf
-        max_value = opts.max_value_size if opts.enable_validation else math.inf
-        for name, value in mapping.items():
-            if type(name) is not str or not name.isascii() or len(name) > max_key:
-                check_key(name, opts)
-            try:
-                data = dumps(value)
-            except SerializationError:
-                data = self._encode(name, value, opts, serializer)  # raises, naming the key
-            size = len(data)
-            if size > max_value:
-                check_value_size(name, data, opts)
-            total += size
-            encoded.append((name, data))
-        check_batch_size(total, len(encoded), opts)
+        names = list(mapping)
+        datas = self._encode_batch(names, list(mapping.values()), opts, serializer)
         if atomic:
-            _atomic_batch_set(self, encoded, extra)
+            _atomic_batch_set(self, list(zip(names, datas)), extra)
             return
 
-        written: list[str] = []
-        for chunk in chunks(encoded, BATCH_CHUNK_SIZE):
+        written = 0
+        for start in range(0, len(names), BATCH_CHUNK_SIZE):
+            end = start + BATCH_CHUNK_SIZE
+            chunk = names[start:end]
             try:
-                self._run("MSET", self._write_chunk, chunk, extra, key=chunk[0][0])
+                self._run(
+                    "MSET", self._write_chunk, chunk, datas[start:end], extra, key=chunk[0]
+                )
             except RedisToolkitError as e:
-                done = set(written)
-                failed = [name for name, _ in encoded if name not in done]
+                failed = names[written:]
                 raise BatchWriteError(
-                    f"batch_set wrote {len(written)} of {len(encoded)} keys; {len(failed)} were "
+                    f"batch_set wrote {written} of {len(names)} keys; {len(failed)} were "
                     f"not confirmed written (first: {failed[0]!r}): {e}",
                     failed_keys=failed,
-                    written_keys=list(written),
+                    written_keys=names[:written],
                 ) from e
-            written.extend(name for name, _ in chunk)
+            written += len(chunk)
 
-    def _write_chunk(self, chunk: list[tuple[str, bytes]], extra: dict[str, int]) -> None:
+    def _encode_batch(
+        self, names: list[Any], values: list[Any], opts: RedisOptions, serializer: Serializer
+    ) -> list[bytes]:
+        """Validate every key and value of a batch and return the values serialized.
+
+        The common batch (ASCII str keys within the limits, values that encode within
+        max_value_size) is checked a list at a time; anything else goes item by item through
+        the full checks, which raise for the first bad key or value, naming it.
+        """
+        max_key = opts.max_key_length if opts.enable_validation else math.inf
+        max_value = opts.max_value_size if opts.enable_validation else math.inf
+        datas = None
+        if (
+            set(map(type, names)) <= {str}
+            and all(map(str.isascii, names))
+            and max(map(len, names), default=0) <= max_key
+        ):
+            datas = serializer._dumps_all(values)
+        if datas is None:
+            datas = []
+            for name, value in zip(names, values):
+                check_key(name, opts)
+                datas.append(self._encode(name, value, opts, serializer))
+        sizes = list(map(len, datas))
+        if max(sizes, default=0) > max_value:
+            for name, data in zip(names, datas):
+                check_value_size(name, data, opts)
+        check_batch_size(sum(sizes), len(datas), opts)
+        return datas
+
+    def _write_chunk(
+        self, names: list[str], datas: list[bytes], extra: dict[str, int]
+    ) -> None:
         if not extra:
             if self._cluster:
-                self._client.mset_nonatomic(dict(chunk))
+                self._client.mset_nonatomic(dict(zip(names, datas)))
             else:
-                self._client.mset(dict(chunk))
+                # MSET k1 v1 k2 v2 ...: the flat argument list, built by two slice assignments.
+                args: list[Any] = [None] * (2 * len(names))
+                args[::2] = names
+                args[1::2] = datas
+                self._client.execute_command("MSET", *args)
             return
         pipe = self._client.pipeline(transaction=not self._cluster)
-        for name, data in chunk:
+        for name, data in zip(names, datas):
             pipe.set(name, data, **extra)
         pipe.execute()
 
@@ -580,7 +600,6 @@ class RedisToolkit:
             if type(name) is not str or not name.isascii():  # ASCII str: nothing to check
                 check_key(name, opts, writing=False)
         result: dict[str, Any] = {}
-        decode = self._serializer.loads
         for chunk in chunks(keys, BATCH_CHUNK_SIZE):
             mget = self.cluster._mget_values if self._cluster else self._commands.mget
             values = self._run("MGET", mget, chunk, key=chunk[0])
@@ -594,14 +613,13 @@ class RedisToolkit:
                     data if data is not None else self._get_raw(name)
                     for name, data in zip(chunk, values)
                 ]
-            for name, data in zip(chunk, values):
-                if data is None:
-                    result[name] = None
-                    continue
-                try:
-                    result[name] = decode(data)
-                except SerializationError:
-                    result[name] = self._decode(name, data)  # raises, naming the key
+            try:
+                result.update(zip(chunk, self._serializer._loads_all(values)))
+            except SerializationError:
+                for name, data in zip(chunk, values):
+                    if data is not None:
+                        self._decode(name, data)  # raises for the first bad value, naming its key
+                raise
         return result
 
     def _get_raw(self, name: str) -> Any:

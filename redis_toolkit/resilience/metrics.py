@@ -47,7 +47,14 @@ class _Stats:
     """Counters and a latency histogram for one command (or for all of them)."""
 
     __slots__ = (
-        "total", "failures", "retries", "conflicts", "latency_sum", "min", "max", "buckets"
+        "total",
+        "failures",
+        "retries",
+        "conflicts",
+        "latency_sum",
+        "min",
+        "max",
+        "buckets",
     )
 
     def __init__(self) -> None:

@@ -203,6 +203,45 @@ class Serializer:
                 original_exception=e,
             ) from e
 
+    def _dumps_all(self, values: list[Any]) -> list[bytes] | None:
+        """Encode every value as :meth:`dumps` does, or None when one of them fails.
+
+        For batches: one loop without :meth:`dumps`'s per-call error translation. On None the
+        caller encodes the values one at a time, which raises for the first bad one by name.
+        """
+        dumps = self._writer.dumps
+        try:
+            return [dumps(value) for value in values]
+        except Exception:
+            return None
+
+    def _loads_all(self, items: list[Any]) -> list[Any]:
+        """Decode every item as :meth:`loads` does (``None`` stays ``None``), for batches.
+
+        The common item (bytes within the size limit) goes straight to its format's reader;
+        anything else, and any item whose reader fails, takes :meth:`loads`, which raises
+        the same :class:`SerializationError` it raises for that item alone.
+        """
+        legacy = self._legacy.loads
+        packed = self._msgpack.loads
+        limit = self._max_decode_size
+        loads = self.loads
+        out: list[Any] = []
+        append = out.append
+        for data in items:
+            if type(data) is bytes and len(data) <= limit:
+                try:
+                    if data.startswith(MARKER):
+                        append(packed(data))
+                        continue
+                    if not data.startswith(_MARKER_PREFIX):
+                        append(legacy(data))
+                        continue
+                except Exception:
+                    pass  # loads below names the failure as for a single value
+            append(loads(data))
+        return out
+
     def loads(self, data: Any) -> Any:
         """Decode a stored value, whichever format wrote it.
 

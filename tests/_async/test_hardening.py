@@ -437,10 +437,12 @@ async def test_a_batch_failing_after_its_first_chunk_reports_exactly_what_was_wr
     write_chunk = toolkit._write_chunk
     calls: list[int] = []
 
-    async def then_refuse_writes(chunk: list[tuple[str, bytes]], extra: dict[str, int]) -> None:
+    async def then_refuse_writes(
+        names: list[str], datas: list[bytes], extra: dict[str, int]
+    ) -> None:
         # A hook between chunks: after the first one, the real server refuses every write.
-        calls.append(len(chunk))
-        await write_chunk(chunk, extra)
+        calls.append(len(names))
+        await write_chunk(names, datas, extra)
         if len(calls) == 1:
             admin.config_set("min-replicas-to-write", 1)
 

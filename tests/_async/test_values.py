@@ -16,6 +16,7 @@ from redis_toolkit import (
     async_pool_manager,
 )
 from redis_toolkit._compat import AsyncRuntime
+from redis_toolkit.serialization import serialize_value
 from tests.servers import RedisServer
 
 # The value and batch tests run on the standalone server, the embedded backend and the cluster.
@@ -206,6 +207,31 @@ async def test_batch_with_a_bad_item_writes_nothing(
     with pytest.raises(ValidationError, match="max_key_length"):
         await atoolkit.batch_set({f"{prefix}a": 1, "k" * 1000: 2})
     assert await atoolkit.exists(f"{prefix}a") is False
+
+
+async def test_batch_checks_name_the_key_on_either_path(
+    atoolkit: AsyncRedisToolkit, prefix: str
+) -> None:
+    # ASCII str keys are checked a list at a time, others one by one: same bytes, same errors.
+    mapping = {f"{prefix}a": {"x": [1, 2]}, f"{prefix}é": "non-ASCII key", f"{prefix}b": b"\x00"}
+    await atoolkit.batch_set(mapping)
+    for name, value in mapping.items():
+        assert await atoolkit.client.get(name) == serialize_value(value)
+    assert await atoolkit.batch_get(list(mapping)) == mapping
+    small = RedisOptions(max_value_size=100)
+    for keys in ([f"{prefix}n1", f"{prefix}big", f"{prefix}n2"], [f"{prefix}n1", f"{prefix}big€"]):
+        batch = {name: "x" * 200 if "big" in name else 1 for name in keys}
+        with pytest.raises(ValidationError, match="big.*max_value_size") as info:
+            await atoolkit.batch_set(batch, options=small)
+        assert "big" in (info.value.key or "")
+        assert await atoolkit.exists(f"{prefix}n1") is False
+    # A value that cannot be decoded, among good ones: batch_get names its key, as getter does.
+    corrupt = b'{"__type__": "numpy", "__dtype__": "<f8", "__shape__": [99999], "__data__": []}'
+    await atoolkit.client.set(f"{prefix}bad", corrupt)
+    with pytest.raises(SerializationError, match=f"{prefix}bad"):
+        await atoolkit.getter(f"{prefix}bad")
+    with pytest.raises(SerializationError, match=f"{prefix}bad"):
+        await atoolkit.batch_get([f"{prefix}a", f"{prefix}bad", f"{prefix}b"])
 
 
 async def test_batch_over_total_size_is_refused(atoolkit: AsyncRedisToolkit, prefix: str) -> None:

@@ -17,6 +17,7 @@ from redis_toolkit import (
     pool_manager,
 )
 from redis_toolkit._compat import Runtime
+from redis_toolkit.serialization import serialize_value
 from tests.servers import RedisServer
 
 # The value and batch tests run on the standalone server, the embedded backend and the cluster.
@@ -207,6 +208,31 @@ def test_batch_with_a_bad_item_writes_nothing(
     with pytest.raises(ValidationError, match="max_key_length"):
         toolkit.batch_set({f"{prefix}a": 1, "k" * 1000: 2})
     assert toolkit.exists(f"{prefix}a") is False
+
+
+def test_batch_checks_name_the_key_on_either_path(
+    toolkit: RedisToolkit, prefix: str
+) -> None:
+    # ASCII str keys are checked a list at a time, others one by one: same bytes, same errors.
+    mapping = {f"{prefix}a": {"x": [1, 2]}, f"{prefix}é": "non-ASCII key", f"{prefix}b": b"\x00"}
+    toolkit.batch_set(mapping)
+    for name, value in mapping.items():
+        assert toolkit.client.get(name) == serialize_value(value)
+    assert toolkit.batch_get(list(mapping)) == mapping
+    small = RedisOptions(max_value_size=100)
+    for keys in ([f"{prefix}n1", f"{prefix}big", f"{prefix}n2"], [f"{prefix}n1", f"{prefix}big€"]):
+        batch = {name: "x" * 200 if "big" in name else 1 for name in keys}
+        with pytest.raises(ValidationError, match="big.*max_value_size") as info:
+            toolkit.batch_set(batch, options=small)
+        assert "big" in (info.value.key or "")
+        assert toolkit.exists(f"{prefix}n1") is False
+    # A value that cannot be decoded, among good ones: batch_get names its key, as getter does.
+    corrupt = b'{"__type__": "numpy", "__dtype__": "<f8", "__shape__": [99999], "__data__": []}'
+    toolkit.client.set(f"{prefix}bad", corrupt)
+    with pytest.raises(SerializationError, match=f"{prefix}bad"):
+        toolkit.getter(f"{prefix}bad")
+    with pytest.raises(SerializationError, match=f"{prefix}bad"):
+        toolkit.batch_get([f"{prefix}a", f"{prefix}bad", f"{prefix}b"])
 
 
 def test_batch_over_total_size_is_refused(toolkit: RedisToolkit, prefix: str) -> None:
