@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from redis_toolkit.exceptions import SerializationError
+from redis_toolkit.serialization import Serializer
 from redis_toolkit.serialization._common import LEGACY_NONE, _Refused, _TooDeep
 from redis_toolkit.serialization.legacy_json import LegacyJsonFormat, _legacy_json_default
 
@@ -188,3 +190,52 @@ def test_loads_reads_deep_nesting_as_too_deep_whatever_the_path() -> None:
 def test_loads_random_texts_match_the_walk(text: str) -> None:
     payload = text.encode("utf-8")
     assert outcome(FMT.loads, payload) == outcome(reference_loads, FMT, payload)
+
+
+SERIALIZER = Serializer("json", max_depth=8)
+MSGPACK = Serializer("msgpack", max_depth=8)
+
+
+def batch_items() -> st.SearchStrategy[list[Any]]:
+    def payloads(value: Any) -> list[Any]:
+        out: list[Any] = []
+        for write in (reference_dumps, MSGPACK.dumps):
+            try:
+                out.append(write(value))
+            except Exception:
+                pass
+        return out
+
+    edge = st.sampled_from(EDGE_TEXTS).map(lambda t: t.replace("@B64@", BYTES_B64).encode())
+    item = st.one_of(
+        values.map(payloads).filter(bool).flatmap(st.sampled_from),
+        edge,
+        st.binary(max_size=40),
+        st.sampled_from([None, LEGACY_NONE, b"{", b"{\xff}", bytearray(b'{"a": 1}')]),
+    )
+    return st.lists(item, max_size=12)
+
+
+@BUDGET
+@given(batch_items())
+def test_batch_decoding_matches_one_value_at_a_time(items: list[Any]) -> None:
+    one_by_one = [outcome(SERIALIZER.loads, item) for item in items]
+    if all(kind == "value" for kind, _ in one_by_one):
+        assert [canonical(v) for v in SERIALIZER._loads_all(items)] == [v for _, v in one_by_one]
+    else:
+        with pytest.raises(SerializationError):
+            SERIALIZER._loads_all(items)
+
+
+def test_batch_decoding_takes_the_fast_loop_for_wrappers() -> None:
+    # The loop decodes wrappers itself; every other item goes to the callback (counted here).
+    items = [reference_dumps({"a": [1]}), reference_dumps((1, 2)), b"text", None, LEGACY_NONE]
+    passed: list[Any] = []
+
+    def loads(data: Any) -> Any:
+        passed.append(data)
+        return SERIALIZER.loads(data)
+
+    got = SERIALIZER._legacy.loads_many(items, loads, 1 << 20)
+    assert got == [{"a": [1]}, (1, 2), "text", None, None]
+    assert passed == [b"text", None, LEGACY_NONE]
