@@ -4,6 +4,7 @@
     python benchmarks/bench_core.py --runs 7
     python benchmarks/bench_core.py --url redis://localhost:6379/0
     python benchmarks/bench_core.py --quick         # a smoke run (the test suite uses it)
+    python benchmarks/bench_core.py --placement shared   # server and benchmark on one CPU
 
 Each figure compares two ways of doing the same work. Within a run, the two sides alternate in
 small blocks (100 calls, the order flipping from block to block), so that the noise of a shared
@@ -15,12 +16,17 @@ ratios, never a single best run:
 1. setter / getter of a small dict vs raw redis-py SET / GET of the same serialized bytes, for
    the default wire format and for msgpack (the raw GET decodes nothing);
 2. batch_get of 1,000 small dicts vs raw MGET + the toolkit's own decoder; batch_set vs 1,000
-   raw SETs of the same bytes in one pipeline;
+   raw SETs of the same bytes in one pipeline, for both formats;
 3. AsyncRedisToolkit with 50 concurrent tasks vs RedisToolkit from one thread (same workload);
 4. setter+getter with retry + circuit breaker + metrics on (the default) vs all of them off.
 
 The header names the machine (cores, load average), the redis-server, redis-py and hiredis
-versions, Python, the wire format and the command that reproduces the figures.
+versions, Python, the wire format, where the processes ran and the command that reproduces the
+figures. With a private server the processes run on different CPUs by default
+(``--placement split``, like a server on another host): left to the kernel, a two-core machine
+puts them on one core in some runs and on two in others, and a sync round trip then costs
+~32 us or ~115 us, which moved the async figure between 1.5x and 5.5x from run to run
+(benchmarks/_server.py).
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ from dataclasses import dataclass, field
 
 import redis
 import redis.asyncio
-from _server import server_url  # benchmarks/_server.py, beside this script
+import _server  # benchmarks/_server.py, beside this script
+from _server import PLACEMENTS, server_url
 
 from redis_toolkit import (
     AsyncRedisToolkit,
@@ -300,6 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="server to use (default: a private redis-server)")
     parser.add_argument("--runs", type=int, help="repetitions of every figure (default 5)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
+    parser.add_argument(
+        "--placement",
+        choices=PLACEMENTS,
+        default="split",
+        help="where redis-server and the benchmark run (default split: on different CPUs)",
+    )
     args = parser.parse_args(argv)
     rounds, ops, size, per_task = (2, 200, 100, 4) if args.quick else (5, 1000, 1000, 20)
     runs = args.runs if args.runs is not None else 1 if args.quick else 5
@@ -313,10 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     def add(key: str, label: str, target: float | None, ratio: float) -> None:
         figures.setdefault(key, Figure(label, target)).runs.append(ratio)
 
-    with server_url(args.url) as url:
+    with server_url(args.url, args.placement) as url:
         print(f"redis_toolkit core benchmark: {runs} runs x {rounds} rounds per figure")
         print(machine(url))
-        print(f"wire format: {default} (the default); setter/getter also with "
+        print(_server.placement_note)
+        print(f"wire format: {default} (the default); setter, getter and batches also with "
               f"{', '.join(f for f in formats if f != default) or '-'}")  # fmt: skip
         print(f"command: {command.strip()}")
         started = time.perf_counter()
@@ -325,9 +339,10 @@ def main(argv: list[str] | None = None) -> int:
                 sets, gets = bench_single(url, fmt, rounds, ops)
                 add(f"set-{fmt}", f"setter vs raw SET, same bytes ({fmt})", 0.92, sets)
                 add(f"get-{fmt}", f"getter vs raw GET, same bytes ({fmt})", 0.92, gets)
-            gets, sets = bench_batch(url, default, rounds, size)
-            add("bget", f"batch_get vs raw MGET + same decoder ({size})", 1.0, gets)
-            add("bset", f"batch_set vs raw pipelined SETs ({size})", 2.5, sets)
+            for fmt in formats:
+                gets, sets = bench_batch(url, fmt, rounds, size)
+                add(f"bget-{fmt}", f"batch_get vs MGET + same decoder ({size}, {fmt})", 1.0, gets)
+                add(f"bset-{fmt}", f"batch_set vs pipelined SETs ({size}, {fmt})", 2.5, sets)
             conc = bench_concurrency(url, default, 3 * rounds, 50, per_task)
             add("async", "AsyncRedisToolkit 50 tasks vs RedisToolkit 1 thread", 3.0, conc)
             res = bench_resilience(url, default, rounds, ops)

@@ -222,7 +222,23 @@ class Serializer:
         item takes :meth:`loads`, which raises the same :class:`SerializationError` it raises
         for that item alone.
         """
-        return self._legacy.loads_many(items, self.loads, self._max_decode_size)
+        if self._writer is self._legacy:
+            return self._legacy.loads_many(items, self.loads, self._max_decode_size)
+        # A msgpack writer's batch: mostly msgpack payloads, read without loads's dispatch.
+        packed = self._msgpack.loads
+        limit = self._max_decode_size
+        loads = self.loads
+        out: list[Any] = []
+        append = out.append
+        for data in items:
+            if type(data) is bytes and data.startswith(MARKER) and len(data) <= limit:
+                try:
+                    append(packed(data))
+                    continue
+                except Exception:
+                    pass  # loads below raises the error this item raises alone
+            append(loads(data))
+        return out
 
     def loads(self, data: Any) -> Any:
         """Decode a stored value, whichever format wrote it.
