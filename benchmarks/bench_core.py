@@ -42,9 +42,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import _server  # benchmarks/_server.py, beside this script
 import redis
 import redis.asyncio
-import _server  # benchmarks/_server.py, beside this script
 from _server import PLACEMENTS, server_url
 
 from redis_toolkit import (
