@@ -268,6 +268,10 @@ class AsyncConnectionPoolManager:
     def get_pool_stats(self) -> dict[str, dict[str, Any]]:
         """Per pool (of this event loop): address, connections in use, idle and maximum.
 
+        ``lane_connections`` is the connection the sync toolkit's plain SET and GET keep
+        checked out of the pool (0 or 1, see ``redis_toolkit._lean``; always 0 in async); it
+        counts in ``created_connections``, not in ``in_use_connections``.
+
         Keys are the pools' addresses (never credentials); a cluster client reports its nodes.
         """
         stats: dict[str, dict[str, Any]] = {}
@@ -281,10 +285,17 @@ class AsyncConnectionPoolManager:
                 stats[name] = {"kind": "cluster", "nodes": len(pool.get_nodes())}
                 continue
             in_use, available = _pool_counts(pool)
+            if True:  # ASYNC
+                lane = 0  # the lane is the sync toolkit's
+            else:
+                from .._lean import held_by_lane
+
+                lane = held_by_lane(pool)
             stats[name] = {
                 "kind": "standalone",
-                "in_use_connections": in_use,
+                "in_use_connections": in_use - lane,
                 "available_connections": available,
+                "lane_connections": lane,
                 "created_connections": in_use + available,
                 "max_connections": pool.max_connections,
             }
