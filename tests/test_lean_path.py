@@ -17,9 +17,9 @@ from redis_toolkit import (
     OperationTimeoutError,
     RedisConnectionConfig,
     RedisToolkit,
+    _lean,
     pool_manager,
 )
-from redis_toolkit import _lean
 from redis_toolkit._lean import LeanCommands, lean_commands
 from tests._sync._helpers import poll_until
 from tests.servers import RedisServer
