@@ -119,6 +119,9 @@ def test_timeouts_are_retried_only_for_idempotent_commands(
     counter, key = f"{prefix}counter", f"{prefix}value"
     try:
         toolkit.setter(key, {"v": 1})
+        # An open pooled connection for the INCR (the sync setter used the lane): sent at once,
+        # not held up in a connection handshake that the stalled server would not answer.
+        toolkit.execute_command("PING")
         stall = server.debug_sleep(1.0)
         with pytest.raises(OperationTimeoutError, match="INCR"):
             toolkit.execute_command("INCR", counter)
