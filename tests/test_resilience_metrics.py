@@ -220,6 +220,35 @@ def test_invalid_max_commands() -> None:
         RedisMetrics(max_commands=0)
 
 
+def test_overall_figures_are_the_sum_of_the_commands() -> None:
+    """Recording updates only the command's own figures; every overall figure adds them up."""
+    metrics = RedisMetrics(clock=FakeClock())
+    metrics.record("GET", 0.002, ok=True)
+    metrics.record("GET", 0.0005, ok=True)
+    metrics.record("SET", 0.004, ok=False, error=redis.TimeoutError("slow"))
+    metrics.record("HGET", 0.001, ok=True)
+    metrics.record_retry("SET")
+    metrics.record_conflict("EXEC")
+    metrics.record_conflict()
+    snap = metrics.snapshot()
+    assert snap["total_operations"] == 4 == metrics.total_operations
+    assert snap["failed_operations"] == 1 == metrics.failed_operations
+    assert snap["successful_operations"] == 3 == metrics.successful_operations
+    assert snap["success_rate"] == pytest.approx(0.75) == metrics.success_rate
+    assert snap["avg_latency_ms"] == pytest.approx(7.5 / 4) == metrics.avg_latency_ms
+    assert snap["max_latency_ms"] == pytest.approx(4.0) == metrics.max_latency_ms
+    assert snap["p50_latency_ms"] == metrics.p50_latency_ms
+    assert snap["p99_latency_ms"] == pytest.approx(4.0, rel=0.10)
+    assert snap["p99_latency_ms"] == metrics.p99_latency_ms
+    # The smallest sample (GET's) bounds the overall lowest percentile.
+    assert metrics._all.min == pytest.approx(0.0005)
+    assert snap["retries"] == 1 == metrics.retries
+    assert snap["conflicts"] == 2 == snap["commands"]["EXEC"]["conflicts"]
+    assert sum(metrics._all.buckets) == 4
+    metrics.reset()
+    assert metrics.total_operations == 0 and metrics.snapshot()["conflicts"] == 0
+
+
 def test_exact_totals_under_eight_threads() -> None:
     metrics = RedisMetrics()
     barrier = threading.Barrier(8)
