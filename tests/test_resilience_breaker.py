@@ -570,3 +570,111 @@ def test_concurrent_failures_open_exactly_once() -> None:
         t.join()
     assert breaker.state is OPEN
     assert seen == [(CLOSED, OPEN)]
+
+
+# -- the idle permit (the executors' hot path) -------------------------------------------------
+
+
+def test_idle_permit_exists_only_while_closed_with_no_failure_counted() -> None:
+    clock = FakeClock()
+    breaker, _ = make(clock, failure_threshold=2, recovery_timeout=10.0)
+    first = breaker.idle_permit
+    assert isinstance(first, Permit) and first.state is CLOSED and not first.trial
+    breaker.record_success(first)
+    assert breaker.idle_permit is first and breaker.failures == 0
+    breaker.record_failure(DOWN, first)  # counted: the idle permit promises no failure
+    assert breaker.failures == 1 and breaker.idle_permit is None
+    breaker.record_success(breaker.acquire())  # resets the count: idle again
+    restored = breaker.idle_permit
+    assert breaker.failures == 0 and restored is not None
+    assert restored.generation == first.generation
+    breaker.record_failure(BAD_COMMAND, restored)  # does not count: still idle
+    assert breaker.idle_permit is restored
+    fail(breaker, times=2)
+    assert breaker.state is OPEN and breaker.idle_permit is None
+    clock.advance(10.0)
+    assert breaker.state is HALF_OPEN and breaker.idle_permit is None
+    succeed(breaker)
+    closed_again = breaker.idle_permit
+    assert breaker.state is CLOSED and closed_again is not None
+    assert closed_again.generation > restored.generation
+    fail(breaker)
+    breaker.reset()  # reset from CLOSED with a failure counted: idle again
+    assert breaker.failures == 0 and breaker.idle_permit is not None
+    breaker.force_open()
+    assert breaker.idle_permit is None
+    breaker.reset()
+    assert breaker.idle_permit is not None and breaker.idle_permit.state is CLOSED
+
+
+def test_a_stale_idle_permit_is_ignored() -> None:
+    clock = FakeClock()
+    breaker, _ = make(clock, failure_threshold=2, recovery_timeout=10.0)
+    slow_call = breaker.idle_permit  # a call started while CLOSED and clean
+    assert slow_call is not None
+    fail(breaker, times=2)
+    assert breaker.state is OPEN
+    breaker.record_success(slow_call)  # an old success does not close the breaker
+    assert breaker.state is OPEN
+    breaker.reset()
+    breaker.record_failure(DOWN, slow_call)  # an old failure counts in no later state
+    breaker.record_failure(DOWN, slow_call)
+    assert breaker.state is CLOSED and breaker.failures == 0
+    assert breaker.idle_permit is not None and breaker.idle_permit is not slow_call
+
+
+def test_resilience_path_counts_with_the_idle_permit() -> None:
+    """The sync executor takes the idle permit and skips record_success while it is current:
+    failures still count, a success still resets the count, every call is in the metrics."""
+    from redis_toolkit._sync.resilience import CircuitBreaker, ResiliencePath
+
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=3, recovery_timeout=10.0, clock=clock)
+    metrics = RedisMetrics(clock=clock)
+    path = ResiliencePath(policy=None, breaker=breaker, metrics=metrics)
+    core = breaker.core
+
+    def down() -> None:
+        raise redis.ConnectionError("Connection refused")
+
+    for _ in range(2):
+        with pytest.raises(ConnectionFailedError):
+            path.run("GET", down, key="k")
+    assert core.failures == 2 and core.idle_permit is None
+    assert path.run("GET", lambda: b"v", key="k") == b"v"  # acquired, not idle: resets
+    assert core.failures == 0 and core.idle_permit is not None
+    assert path.run("GET", lambda: b"v", key="k") == b"v"  # idle: nothing to change
+    for _ in range(3):
+        with pytest.raises(ConnectionFailedError):
+            path.run("GET", down, key="k")
+    assert core.state is OPEN
+    with pytest.raises(CircuitOpenError):
+        path.run("GET", lambda: b"v", key="k")
+    snap = metrics.snapshot()
+    assert snap["total_operations"] == 7  # the refused call never ran
+    assert snap["failed_operations"] == 5 and snap["successful_operations"] == 2
+
+
+def test_idle_permit_under_threads_opens_exactly_once_and_recovers() -> None:
+    clock = FakeClock()
+    breaker, seen = make(clock, failure_threshold=50)
+    barrier = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        for i in range(2000):
+            permit = breaker.idle_permit or breaker.acquire()
+            if n % 2 == 0 and i % 10 == 0:
+                breaker.record_failure(DOWN, permit)
+            elif permit is not breaker.idle_permit:
+                breaker.record_success(permit)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Successes in between keep resetting the count: the breaker never opened.
+    assert seen == [] and breaker.state is CLOSED
+    breaker.record_success(breaker.acquire())
+    assert breaker.failures == 0 and breaker.idle_permit is not None

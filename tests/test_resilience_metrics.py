@@ -220,6 +220,73 @@ def test_invalid_max_commands() -> None:
         RedisMetrics(max_commands=0)
 
 
+def test_overall_figures_are_the_sum_of_the_commands() -> None:
+    """Recording updates only the command's own figures; every overall figure adds them up."""
+    metrics = RedisMetrics(clock=FakeClock())
+    metrics.record("GET", 0.002, ok=True)
+    metrics.record("GET", 0.0005, ok=True)
+    metrics.record("SET", 0.004, ok=False, error=redis.TimeoutError("slow"))
+    metrics.record("HGET", 0.001, ok=True)
+    metrics.record_retry("SET")
+    metrics.record_conflict("EXEC")
+    metrics.record_conflict()
+    snap = metrics.snapshot()
+    assert snap["total_operations"] == 4 == metrics.total_operations
+    assert snap["failed_operations"] == 1 == metrics.failed_operations
+    assert snap["successful_operations"] == 3 == metrics.successful_operations
+    assert snap["success_rate"] == pytest.approx(0.75) == metrics.success_rate
+    assert snap["avg_latency_ms"] == pytest.approx(7.5 / 4) == metrics.avg_latency_ms
+    assert snap["max_latency_ms"] == pytest.approx(4.0) == metrics.max_latency_ms
+    assert snap["p50_latency_ms"] == metrics.p50_latency_ms
+    assert snap["p99_latency_ms"] == pytest.approx(4.0, rel=0.10)
+    assert snap["p99_latency_ms"] == metrics.p99_latency_ms
+    # The smallest sample (GET's) bounds the overall lowest percentile.
+    assert metrics._all.min == pytest.approx(0.0005)
+    assert snap["retries"] == 1 == metrics.retries
+    assert snap["conflicts"] == 2 == snap["commands"]["EXEC"]["conflicts"]
+    assert sum(metrics._all.buckets) == 4
+    metrics.reset()
+    assert metrics.total_operations == 0 and metrics.snapshot()["conflicts"] == 0
+
+
+def test_buffered_successes_land_in_the_same_buckets_as_one_by_one() -> None:
+    """Successes are buffered and folded in batches (sorted): every sample still lands in the
+    bucket that bisect gives it, bounds included, and reads see the samples not yet folded."""
+    from bisect import bisect_right
+
+    rng = random.Random(7)
+    latencies = [rng.lognormvariate(math.log(0.0002), 2.0) for _ in range(1000)]
+    latencies += list(LATENCY_BUCKET_BOUNDS[::7])  # exactly on bounds: the upper bucket
+    latencies += [0.0, 1e-7, 60.0, 3600.0]
+    rng.shuffle(latencies)
+    metrics = RedisMetrics()
+    for n, latency in enumerate(latencies, 1):
+        metrics.record("GET", latency, ok=True)
+        if n in (1, 63, 64, 65, 500):  # mid-batch reads count everything recorded so far
+            assert metrics.total_operations == n
+    expected = [0] * (len(LATENCY_BUCKET_BOUNDS) + 1)
+    for latency in latencies:
+        expected[bisect_right(LATENCY_BUCKET_BOUNDS, latency)] += 1
+    assert metrics._all.buckets == expected
+    snap = metrics.snapshot()
+    assert snap["total_operations"] == len(latencies)
+    assert snap["max_latency_ms"] == pytest.approx(3600_000.0)
+    assert snap["avg_latency_ms"] == pytest.approx(sum(latencies) / len(latencies) * 1000)
+    assert metrics._all.min == 0.0
+
+
+def test_bad_latencies_in_a_buffered_batch_are_clamped() -> None:
+    metrics = RedisMetrics()
+    for n in range(200):
+        metrics.record("SET", (-1.0, float("nan"), float("inf"), 0.001)[n % 4], ok=True)
+    snap = metrics.snapshot()
+    assert snap["total_operations"] == 200
+    assert math.isfinite(snap["avg_latency_ms"]) and math.isfinite(snap["max_latency_ms"])
+    assert metrics._all.min == 0.0
+    with pytest.raises(TypeError):
+        metrics.record("SET", "slow", ok=True)  # type: ignore[arg-type]
+
+
 def test_exact_totals_under_eight_threads() -> None:
     metrics = RedisMetrics()
     barrier = threading.Barrier(8)

@@ -250,7 +250,10 @@ class ResiliencePath:
         ``command`` and ``key`` (its cause kept); ``CircuitOpenError`` when the breaker refuses.
         """
         breaker = self._core
-        permit = breaker.acquire(command) if breaker is not None else None
+        permit = None
+        if breaker is not None:
+            # CLOSED with no failure counted (nearly always): the shared idle permit, no call.
+            permit = breaker.idle_permit or breaker.acquire(command)
         metrics = self.metrics
         attempt = 0
         started = began = _perf_counter()
@@ -268,7 +271,8 @@ class ResiliencePath:
             else:
                 if metrics is not None:
                     metrics.record(command, _perf_counter() - began, True)
-                if breaker is not None:
+                # Success with the idle permit still current changes nothing: no call.
+                if breaker is not None and permit is not breaker.idle_permit:
                     breaker.record_success(permit)
                 return result
             self._backoff(wait, breaker, permit)

@@ -77,6 +77,10 @@ class Permit(NamedTuple):
     command: str | None = None
 
 
+#: Builds a Permit without the Python-level ``__new__`` a NamedTuple class call goes through.
+_new_permit = tuple.__new__
+
+
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise ValidationError(f"CircuitBreakerState: {message}")
@@ -105,6 +109,13 @@ class CircuitBreakerState:
     cancellation do not. A non-counting error in HALF_OPEN still frees its trial slot.
 
     ``clock`` returns seconds (monotonic); ``name`` appears in error messages and snapshots.
+
+    ``idle_permit`` is, while the breaker is CLOSED with no failure counted, one permit that
+    every call may use instead of calling :meth:`acquire`; ``None`` otherwise (then call
+    :meth:`acquire`). A call holding it that succeeds while it is still the breaker's
+    ``idle_permit`` (the same object) changes nothing, so an executor may skip
+    :meth:`record_success` then; every other outcome is reported as usual (a stale idle permit
+    is ignored by generation like any other). It saves the hot path two calls and an allocation.
     """
 
     def __init__(
@@ -158,6 +169,10 @@ class CircuitBreakerState:
         self._last_failure_at: float | None = None
         self._forced = False
         self._rejected = 0
+        # Replaced (never mutated) with the lock held; read without it (see the docstring).
+        self.idle_permit: Permit | None = _new_permit(
+            Permit, (CircuitState.CLOSED, self._generation, False, None)
+        )
 
     def __repr__(self) -> str:
         return (
@@ -171,6 +186,9 @@ class CircuitBreakerState:
         old = self._state
         if old is new:
             return None
+        # Withdrawn before the state changes: a lock-free reader holding the idle permit knows
+        # the breaker was CLOSED (and clean) at that moment, as acquire()'s own hot path does.
+        self.idle_permit = None
         self._state = new
         self._generation += 1
         self._transitions += 1
@@ -182,7 +200,12 @@ class CircuitBreakerState:
             self._failures = 0
             self._opened_at = None
             self._forced = False
+            self._idle()
         return (old, new)
+
+    def _idle(self) -> None:
+        """CLOSED with no failure counted (lock held): hand out a new idle permit."""
+        self.idle_permit = _new_permit(Permit, (CircuitState.CLOSED, self._generation, False, None))
 
     def _open(self, now: float) -> tuple[CircuitState, CircuitState] | None:
         change = self._move(CircuitState.OPEN, now)
@@ -277,7 +300,7 @@ class CircuitBreakerState:
         # that started before a transition.
         generation = self._generation
         if self._state is CircuitState.CLOSED:
-            return Permit(CircuitState.CLOSED, generation, False, command)
+            return _new_permit(Permit, (CircuitState.CLOSED, generation, False, command))
         now = self._clock()
         error: CircuitOpenError | None = None
         permit = None
@@ -330,13 +353,15 @@ class CircuitBreakerState:
         and, at ``success_threshold`` successes, closes the breaker. ``permit=None`` applies to
         the current state (for callers that did not acquire). Stale permits are ignored.
         """
+        if permit is not None and permit is self.idle_permit:
+            return  # hot path: CLOSED, same generation, no failure counted: nothing to change
         if (
             self._failures == 0
             and self._state is CircuitState.CLOSED
             and permit is not None
             and permit.generation == self._generation
         ):
-            return  # hot path: nothing to change
+            return  # nothing to change either
         now = self._clock()
         change = None
         with self._lock:
@@ -344,6 +369,8 @@ class CircuitBreakerState:
                 return
             if self._state is CircuitState.CLOSED:
                 self._failures = 0
+                if self.idle_permit is None:
+                    self._idle()
             elif self._state is CircuitState.HALF_OPEN:
                 if permit is not None and permit.trial:
                     self._half_open_in_flight = max(0, self._half_open_in_flight - 1)
@@ -381,6 +408,7 @@ class CircuitBreakerState:
         """One counted failure (lock held): may open a CLOSED breaker, re-opens a HALF_OPEN one."""
         self._last_failure_at = now
         if self._state is CircuitState.CLOSED:
+            self.idle_permit = None  # before the count: the idle permit promises none
             self._failures += 1
             if self._failures >= self.failure_threshold:
                 return self._open(now)
@@ -432,6 +460,8 @@ class CircuitBreakerState:
         with self._lock:
             change = self._move(CircuitState.CLOSED, now)
             self._failures = 0
+            if self.idle_permit is None:
+                self._idle()
             self._forced = False
             self._opened_at = None
             self._last_failure_at = None

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from bisect import bisect_right
-from collections.abc import Callable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+from operator import add
 from typing import Any
 
 from ..exceptions import ValidationError
@@ -40,6 +41,8 @@ LATENCY_BUCKET_BOUNDS: tuple[float, ...] = _bounds()
 _N_BUCKETS = len(LATENCY_BUCKET_BOUNDS) + 1
 
 _MAX_ERROR_TYPES = 64
+#: Successful latencies buffered per command name before they are added to its figures.
+_BATCH = 64
 _OTHER_ERROR = "Other"
 
 
@@ -79,6 +82,27 @@ class _Stats:
         other.buckets = list(self.buckets)
         return other
 
+    @staticmethod
+    def total_of(parts: Iterable[_Stats], *, buckets: bool = True) -> _Stats:
+        """A new ``_Stats`` holding the sum of ``parts`` (min of the mins, max of the maxes);
+        with ``buckets=False`` its histogram stays empty (the counters only, for less work)."""
+        total = _Stats()
+        histogram = total.buckets
+        for part in parts:
+            total.total += part.total
+            total.failures += part.failures
+            total.retries += part.retries
+            total.conflicts += part.conflicts
+            total.latency_sum += part.latency_sum
+            if part.min < total.min:
+                total.min = part.min
+            if part.max > total.max:
+                total.max = part.max
+            if buckets:
+                histogram = list(map(add, histogram, part.buckets))
+        total.buckets = histogram
+        return total
+
     def percentile(self, fraction: float) -> float:
         """Estimated latency (seconds) below which ``fraction`` of the samples lie."""
         count = sum(self.buckets)
@@ -109,9 +133,12 @@ class RedisMetrics:
     """Counts and latencies of Redis operations: totals, success rate, percentiles, retries,
     circuit breaker state, and the same per command name.
 
-    Thread-safe; :meth:`record` takes one lock and does a few integer updates. Memory is bounded
-    whatever the traffic: at most ``max_commands`` command names (then ``"OTHER"``), 64 error
-    type names, and a fixed histogram per name.
+    Thread-safe, and cheap on the hot path: :meth:`record` of a success appends the latency to
+    a short buffer of its command, without a lock; every 64 samples, and before anything is
+    read, the buffer is added to the figures under the lock, so every figure read counts every
+    call recorded before. Failures are counted at once. Memory is bounded whatever the
+    traffic: at most ``max_commands`` command names (then ``"OTHER"``), 64 error type names, a
+    fixed histogram per name and at most 64 buffered latencies per name.
 
     ``clock`` (seconds, monotonic) is only used for ``uptime_seconds``; latencies are measured
     by the caller.
@@ -130,11 +157,13 @@ class RedisMetrics:
 
     def _clear(self) -> None:
         self._started = self._clock()
-        self._all = _Stats()
         self._commands: dict[str, _Stats] = {}
         # Raw names as passed -> their stats, so that the common path skips normalising. Bounded:
         # past 4 x max_commands raw spellings, new ones are normalised on every call.
         self._lookup: dict[Any, _Stats] = {}
+        # Raw names -> latencies of successful calls not yet added to the figures (at most
+        # _BATCH each, for at most max_commands names; appended to without the lock).
+        self._pending: dict[Any, list[float]] = {}
         self._errors: dict[str, int] = {}
         self._breaker_transitions = 0
         self._breaker_opens = 0
@@ -172,6 +201,16 @@ class RedisMetrics:
         ``ok=False`` counts a failure; ``error`` (if given) is counted by its class name in
         ``errors_by_type``. Negative or NaN latencies count as 0.
         """
+        if ok and latency_seconds.__class__ is float:
+            # The hot path: the latency joins the command's buffer (one atomic append, no lock);
+            # every _BATCH of them are added to the figures at once (see _fold).
+            pending = self._pending.get(command)
+            if pending is not None:
+                pending.append(latency_seconds)
+                if len(pending) >= _BATCH:
+                    with self._lock:
+                        self._fold(command, pending)
+                return
         latency = latency_seconds
         if not 0.0 <= latency <= _CLAMP:
             latency = _CLAMP if latency > _CLAMP else 0.0
@@ -180,30 +219,81 @@ class RedisMetrics:
             stats = self._lookup.get(command)
             if stats is None:
                 stats = self._stats_for(command)
-            overall = self._all
-            # Unrolled for the two histograms: this is the hot path of every operation.
+            if ok and command not in self._pending and len(self._pending) < self.max_commands:
+                self._pending[command] = []  # this name's next successes take the hot path
+            # Only the command's own figures: the overall ones are their sum, added up when read.
             stats.total += 1
             stats.latency_sum += latency
             stats.buckets[index] += 1
-            overall.total += 1
-            overall.latency_sum += latency
-            overall.buckets[index] += 1
             if latency > stats.max:
                 stats.max = latency
-                if latency > overall.max:
-                    overall.max = latency
             if latency < stats.min:
                 stats.min = latency
-                if latency < overall.min:
-                    overall.min = latency
             if not ok:
                 stats.failures += 1
-                overall.failures += 1
                 if error is not None:
                     kind = type(error).__name__
                     if kind not in self._errors and len(self._errors) >= _MAX_ERROR_TYPES:
                         kind = _OTHER_ERROR
                     self._errors[kind] = self._errors.get(kind, 0) + 1
+
+    def _fold(self, command: Any, pending: list[float]) -> None:
+        """Add the successful latencies buffered for ``command`` to its figures (lock held).
+
+        Appends made meanwhile by other threads (without the lock) stay in the buffer: only the
+        samples taken out here are removed, each list operation being atomic.
+        """
+        taken = len(pending)
+        if not taken:
+            return
+        samples = pending[:taken]
+        del pending[:taken]
+        stats = self._lookup.get(command)
+        if stats is None:
+            stats = self._stats_for(command)
+        samples.sort()
+        low = samples[0]
+        high = samples[-1]
+        added = sum(samples)
+        buckets = stats.buckets
+        if 0.0 <= low and high <= _CLAMP and added == added:  # (no NaN)
+            # Sorted: one bisect per occupied bucket, not per sample.
+            last = len(LATENCY_BUCKET_BOUNDS)
+            start = 0
+            while start < taken:
+                index = bisect_right(LATENCY_BUCKET_BOUNDS, samples[start])
+                end = (
+                    bisect_left(samples, LATENCY_BUCKET_BOUNDS[index], start)
+                    if index < last
+                    else taken
+                )
+                buckets[index] += end - start
+                start = end
+        else:  # a bad reading among them: clamp each, as record does
+            added = 0.0
+            low = math.inf
+            high = 0.0
+            for latency in samples:
+                if not 0.0 <= latency <= _CLAMP:
+                    latency = _CLAMP if latency > _CLAMP else 0.0
+                buckets[bisect_right(LATENCY_BUCKET_BOUNDS, latency)] += 1
+                added += latency
+                if latency > high:
+                    high = latency
+                if latency < low:
+                    low = latency
+        stats.total += taken
+        stats.latency_sum += added
+        if low < stats.min:
+            stats.min = low
+        if high > stats.max:
+            stats.max = high
+
+    def _fold_all(self) -> None:
+        """Fold every command's buffered latencies (lock held): before anything is read."""
+        for command, pending in self._pending.items():
+            if pending:
+                self._fold(command, pending)
 
     def record_retry(self, command: str | None = None) -> None:
         """Count one retry of ``command`` (call it once per retry, before waiting)."""
@@ -212,7 +302,6 @@ class RedisMetrics:
             if stats is None:
                 stats = self._stats_for(command)
             stats.retries += 1
-            self._all.retries += 1
 
     def record_conflict(self, command: str | None = "EXEC") -> None:
         """Count one optimistic-transaction conflict (a WATCHed key changed, EXEC did nothing).
@@ -225,7 +314,6 @@ class RedisMetrics:
             if stats is None:
                 stats = self._stats_for(command)
             stats.conflicts += 1
-            self._all.conflicts += 1
 
     def record_breaker_transition(self, old: Any, new: Any) -> None:
         """Count a circuit breaker state change; usable directly as a breaker listener."""
@@ -262,9 +350,22 @@ class RedisMetrics:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _overall(self) -> _Stats:
+    # There are no overall figures to read: recording updates the command's own only (half the
+    # work on the hot path), and the overall ones are their sum, added up here.
+
+    @property
+    def _all(self) -> _Stats:
+        """Every command's figures added up, histogram included (a new object)."""
         with self._lock:
-            return self._all.copy()
+            self._fold_all()
+            parts = [stats.copy() for stats in self._commands.values()]
+        return _Stats.total_of(parts)
+
+    def _overall(self) -> _Stats:
+        """Every command's counters, sum, min and max added up (no histogram)."""
+        with self._lock:
+            self._fold_all()
+            return _Stats.total_of(self._commands.values(), buckets=False)
 
     @property
     def total_operations(self) -> int:
@@ -297,17 +398,17 @@ class RedisMetrics:
     @property
     def p50_latency_ms(self) -> float:
         """Estimated median latency in milliseconds."""
-        return _ms(self._overall().percentile(0.50))
+        return _ms(self._all.percentile(0.50))
 
     @property
     def p95_latency_ms(self) -> float:
         """Estimated 95th percentile latency in milliseconds."""
-        return _ms(self._overall().percentile(0.95))
+        return _ms(self._all.percentile(0.95))
 
     @property
     def p99_latency_ms(self) -> float:
         """Estimated 99th percentile latency in milliseconds."""
-        return _ms(self._overall().percentile(0.99))
+        return _ms(self._all.percentile(0.99))
 
     @property
     def max_latency_ms(self) -> float:
@@ -355,7 +456,7 @@ class RedisMetrics:
         """
         now = self._clock()
         with self._lock:
-            overall = self._all.copy()
+            self._fold_all()
             commands = {name: stats.copy() for name, stats in self._commands.items()}
             errors = dict(self._errors)
             breaker_state = self._breaker_state
@@ -364,6 +465,7 @@ class RedisMetrics:
             refreshes = self._topology_refreshes
             failovers = self._failovers
             started = self._started
+        overall = _Stats.total_of(commands.values())
         total = overall.total
         failed = overall.failures
         return {
