@@ -193,8 +193,10 @@ class MsgpackFormat:
                 # Many extensions with hashes an attacker can choose: decode again, building
                 # every map from its pairs after a collision check.
                 value = self._decode(body, _container_budget(n), check_keys=True)
+        # Every container takes a header byte: a body of max_depth bytes or fewer cannot nest
+        # deeper, and is not counted.
         if type(value) in _CONTAINERS and (
-            n > _BYTE_BOUND_LIMIT or _container_header_count(buf) > max_depth
+            n > _BYTE_BOUND_LIMIT or (n > max_depth and _container_header_count(buf) > max_depth)
         ):
             _scan(value, max_depth)
         return value
