@@ -47,6 +47,11 @@ from redis.exceptions import ResponseError
 
 __all__ = ["LANE_IDLE_CHECK", "LANE_MIN_POOL", "LeanCommands", "held_by_lane", "lean_commands"]
 
+try:  # redis-py packs commands with hiredis when it is installed (it is a dependency here)
+    from hiredis import pack_command as _hiredis_pack
+except ImportError:  # pragma: no cover - redis-py then packs in Python
+    _hiredis_pack = None  # type: ignore[assignment]
+
 #: Pools smaller than this have no lane (it would hold one of few connections).
 LANE_MIN_POOL = 8
 #: A lane idle this long (seconds) is polled for a closed socket before it is used.
@@ -133,6 +138,15 @@ class LeanCommands:
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         """Send one command and return its parsed reply (on the lane when it is free)."""
+        # Packed as redis-py's hiredis packer packs it, without its per-argument conversion
+        # pass (the toolkit sends only str and bytes); anything hiredis refuses goes through
+        # redis-py's packer, which raises its DataError.
+        packed = None
+        if _hiredis_pack is not None:
+            try:
+                packed = [_hiredis_pack(args)]
+            except TypeError:
+                pass
         lane = self._lane
         if lane is not None and lane.lock.acquire(False):
             try:
@@ -142,7 +156,10 @@ class LeanCommands:
                 elif monotonic() - lane.used >= LANE_IDLE_CHECK:
                     _poll(conn)
                 try:
-                    conn.send_command(*args)
+                    if packed is None:
+                        conn.send_command(*args)
+                    else:
+                        conn.send_packed_command(packed)
                     return self._parse(conn, args[0], **options)
                 except ResponseError:
                     raise  # an error reply was read whole: the connection is in sync
@@ -156,7 +173,10 @@ class LeanCommands:
         pool = self._pool
         conn = pool.get_connection()
         try:
-            conn.send_command(*args)
+            if packed is None:
+                conn.send_command(*args)
+            else:
+                conn.send_packed_command(packed)
             return self._parse(conn, args[0], **options)
         except ResponseError:
             raise  # an error reply was read whole: the connection is in sync

@@ -252,3 +252,14 @@ def test_closing_the_pool_closes_the_lane(redis_server: RedisServer, prefix: str
         poll_until(lambda: open_connections() == 0, what="the lane's connection to close")
     finally:
         admin.close()
+
+
+def test_an_argument_hiredis_cannot_pack_fails_as_in_redis_py(
+    config: RedisConnectionConfig, prefix: str
+) -> None:
+    with RedisToolkit(config=config) as toolkit:
+        lean = toolkit._get.__self__  # type: ignore[attr-defined]
+        with pytest.raises(redis.DataError):
+            lean.execute_command("SET", f"{prefix}k", object())
+        assert lean.execute_command("SET", f"{prefix}k", b"v") is True
+        assert toolkit.client.get(f"{prefix}k") == b"v"

@@ -245,3 +245,31 @@ def test_batch_decoding_takes_the_fast_loop_for_wrappers() -> None:
     got = SERIALIZER._legacy.loads_many(items, loads, 1 << 20)
     assert got == [{"a": [1]}, (1, 2), "text", None, None]
     assert passed == [b"text", None, LEGACY_NONE]
+
+
+dict_values = st.dictionaries(keys, values, max_size=4)
+
+
+@BUDGET
+@given(st.lists(st.one_of(dict_values, values), max_size=6))
+def test_a_batch_is_written_as_one_value_at_a_time(batch: list[Any]) -> None:
+    one_by_one = [outcome(FMT.dumps, value) for value in batch]
+    if all(kind == "value" for kind, _ in one_by_one):
+        assert FMT.dumps_many(batch) == [FMT.dumps(value) for value in batch]
+    else:  # some error (not always the first value's: the batch checks every dict first)
+        assert outcome(FMT.dumps_many, batch)[0] == "error"
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [{}, {}],
+        [{"a": "}, {"}, {"b": 1}],  # the cut's pattern inside a string: one at a time
+        [{"a": [{"x": 1}, {"y": 2}]}, {}],  # ... inside a nested list of dicts
+        [{"é": "ü"}, {"b": b"\x00}, {"}],
+        [{"a": 1}, [1], {"b": 2}],
+        [{"a": 1}],
+    ],
+)
+def test_batch_edges_are_written_as_one_value_at_a_time(batch: list[Any]) -> None:
+    assert FMT.dumps_many(batch) == [FMT.dumps(value) for value in batch]

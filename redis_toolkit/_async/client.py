@@ -595,7 +595,10 @@ class AsyncRedisToolkit:
                 args: list[Any] = [None] * (2 * len(names))
                 args[::2] = names
                 args[1::2] = datas
-                await self._client.execute_command("MSET", *args)
+                if True:  # ASYNC
+                    await self._client.execute_command("MSET", *args)
+                else:
+                    self._execute("MSET", *args)  # the lean path, as setter's SET
             return
         pipe = self._client.pipeline(transaction=not self._cluster)
         for name, data in zip(names, datas):

@@ -577,7 +577,7 @@ class RedisToolkit:
                 args: list[Any] = [None] * (2 * len(names))
                 args[::2] = names
                 args[1::2] = datas
-                self._client.execute_command("MSET", *args)
+                self._execute("MSET", *args)  # the lean path, as setter's SET
             return
         pipe = self._client.pipeline(transaction=not self._cluster)
         for name, data in zip(names, datas):

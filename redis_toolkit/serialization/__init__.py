@@ -209,8 +209,10 @@ class Serializer:
         For batches: one loop without :meth:`dumps`'s per-call error translation. On None the
         caller encodes the values one at a time, which raises for the first bad one by name.
         """
-        dumps = self._writer.dumps
         try:
+            if self._writer is self._legacy:
+                return self._legacy.dumps_many(values)
+            dumps = self._msgpack.dumps
             return [dumps(value) for value in values]
         except Exception:
             return None

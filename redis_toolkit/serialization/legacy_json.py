@@ -110,6 +110,29 @@ class LegacyJsonFormat:
             raise _refuse(value)
         return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
+    def dumps_many(self, values: list[Any]) -> list[bytes]:
+        """``[self.dumps(v) for v in values]``, faster for a batch of dicts (the usual batch).
+
+        Each dict is checked as :meth:`dumps` checks it; then the whole list goes through the
+        encoder in one call and the text is cut between the dicts. Every two neighbours are
+        joined by ``}, {``, a pattern that cannot overlap itself, so the cut is exact when the
+        text holds it exactly ``len(values) - 1`` times; one more (inside a string) means
+        encoding one at a time. Raises what :meth:`dumps` raises for one of the values, not
+        always the first bad one (every dict is checked before any is encoded): to name it,
+        encode them one at a time.
+        """
+        if len(values) < 2 or set(map(type, values)) != {dict}:
+            return [self.dumps(value) for value in values]
+        check = self._check
+        for value in values:
+            check(value)
+        text = _encode(values).encode("utf-8")  # [{...}, {...}, ...]
+        parts = text[2:-2].split(b"}, {")
+        if len(parts) != len(values):
+            return [self.dumps(value) for value in values]
+        head = _HEADS[dict] + b"{"
+        return [head + part + b"}}" for part in parts]
+
     def _check(self, obj: Any, depth: int = 1) -> None:
         # Exact types only: json.dumps would silently write subclasses as their base type.
         if depth > self._max_depth:
