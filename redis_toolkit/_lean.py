@@ -195,6 +195,8 @@ class LeanCommands:
 def _poll(conn: Any) -> None:
     # What the pool does to a connection it hands out: one with something to read (the
     # server closed it, or a stray reply) is reconnected before it carries a command.
+    if not getattr(conn, "is_connected", True):
+        return  # disconnected: the command connects anew (can_read would connect here first)
     try:
         if conn.can_read():
             conn.disconnect()
