@@ -18,18 +18,22 @@ The lane. Checking a connection out of redis-py's pool and back costs about 6 us
 (a lock and a queue, a poll of the socket, observability records): as much as the rest of the
 toolkit's own work together. So each pool (a pool, not a client: the toolkits of one config
 share it) keeps one connection of its own, the lane, checked out of the pool once and held:
-a SET or GET whose thread finds the lane free (a lock taken without waiting) runs on it with no
-checkout at all; one that finds it busy takes the pool path above. The lane obeys the same rules
-as a pooled connection:
+a SET, GET or MSET whose thread finds the lane free (a lock taken without waiting) runs on it
+with no checkout, only the poll of the socket; one that finds it busy takes the pool path
+above. The lane obeys the same rules as a pooled connection:
 
-- it counts against ``max_connections`` (the pool shows it as in use), and a pool of fewer than
+- it counts against ``max_connections`` (the pool stats show it as ``lane_connections``), and
+  a pool of fewer than
   ``LANE_MIN_POOL`` connections has no lane, so that holding one never starves the others;
 - a failure other than an error reply disconnects it before the next command (which
   reconnects), as above;
-- idle for ``LANE_IDLE_CHECK`` seconds or more, it is polled before use as the pool polls a
-  connection it hands out, so a server that closed it (a restart, ``CLIENT KILL``, its idle
-  ``timeout``) costs a reconnect, not a failed attempt;
+- it is polled before every use as the pool polls a connection it hands out (under 1 us), so
+  a server that closed it (a restart, ``CLIENT KILL``, its idle ``timeout``) costs a
+  reconnect, not a failed attempt;
 - a forked child never uses its parent's lane (``os.register_at_fork``);
+- a thread interrupted between taking the lane's lock and the ``try`` that releases it (the
+  window every ``with lock:`` has) leaves the lane taken: its commands then all take the pool
+  path, correct but without the lane;
 - closing the pool (``pool.disconnect()``, which the toolkit's ``close`` and the pool manager
   call) closes the lane's socket too.
 """
@@ -39,13 +43,12 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from time import monotonic
 from typing import Any
 
 import redis
-from redis.exceptions import ResponseError
+from redis.exceptions import DataError, ResponseError
 
-__all__ = ["LANE_IDLE_CHECK", "LANE_MIN_POOL", "LeanCommands", "held_by_lane", "lean_commands"]
+__all__ = ["LANE_MIN_POOL", "LeanCommands", "held_by_lane", "lean_commands"]
 
 try:  # redis-py packs commands with hiredis when it is installed (it is a dependency here)
     from hiredis import pack_command as _hiredis_pack
@@ -54,19 +57,16 @@ except ImportError:  # pragma: no cover - redis-py then packs in Python
 
 #: Pools smaller than this have no lane (it would hold one of few connections).
 LANE_MIN_POOL = 8
-#: A lane idle this long (seconds) is polled for a closed socket before it is used.
-LANE_IDLE_CHECK = 1.0
 
 
 class _Lane:
     """One pool's held connection and the lock that gives it to one thread at a time."""
 
-    __slots__ = ("lock", "conn", "used", "__weakref__")
+    __slots__ = ("lock", "conn", "__weakref__")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.conn: Any = None  # checked out of the pool on first use
-        self.used = 0.0  # monotonic time of the last command on it
 
     def forget(self) -> None:
         # In a forked child: the parent's socket and lock are not ours (the pool resets itself).
@@ -96,6 +96,8 @@ def held_by_lane(pool: Any) -> int:
 
 
 def _forget_lanes() -> None:
+    global _lanes_lock
+    _lanes_lock = threading.Lock()  # another thread may have held it at the fork
     for lane in list(_lanes.values()):
         lane.forget()
 
@@ -153,39 +155,31 @@ class LeanCommands:
                 conn = lane.conn
                 if conn is None:
                     conn = lane.conn = self._pool.get_connection()  # held from now on
-                elif monotonic() - lane.used >= LANE_IDLE_CHECK:
+                else:
                     _poll(conn)
-                try:
-                    if packed is None:
-                        conn.send_command(*args)
-                    else:
-                        conn.send_packed_command(packed)
-                    return self._parse(conn, args[0], **options)
-                except ResponseError:
-                    raise  # an error reply was read whole: the connection is in sync
-                except BaseException:
-                    conn.disconnect()  # a reply may still be on its way: reconnect next time
-                    raise
-                finally:
-                    lane.used = monotonic()
+                return self._send(conn, packed, args, options)
             finally:
                 lane.lock.release()
         pool = self._pool
         conn = pool.get_connection()
+        try:
+            return self._send(conn, packed, args, options)
+        finally:
+            pool.release(conn)
+
+    def _send(self, conn: Any, packed: Any, args: tuple[Any, ...], options: Any) -> Any:
         try:
             if packed is None:
                 conn.send_command(*args)
             else:
                 conn.send_packed_command(packed)
             return self._parse(conn, args[0], **options)
-        except ResponseError:
-            raise  # an error reply was read whole: the connection is in sync
+        except (ResponseError, DataError):
+            raise  # an error reply read whole, or refused before sending: still in sync
         except BaseException:
             # A reply may still be on its way (a timeout, an interrupt): never reuse the socket.
             conn.disconnect()
             raise
-        finally:
-            pool.release(conn)
 
     def get(self, name: Any) -> Any:
         """GET ``name``."""
