@@ -215,10 +215,8 @@ def validate_entry(entry: Any, dim: int | None, *, check_values: bool = True) ->
         value = getattr(entry, attr)
         if value is None and attr == "expires_at":
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+            value
         ):
             raise fail(f"{attr} must be POSIX seconds, got {value!r}")
     emb = entry.embedding

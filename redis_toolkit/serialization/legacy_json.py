@@ -187,11 +187,15 @@ class LegacyJsonFormat:
             raise _TooDeep("JSON nested too deeply") from e
         except (ValueError, StopIteration):
             return text
+        return self._value_of(obj, text, len(buf))
+
+    def _value_of(self, obj: Any, text: str, size: int) -> Any:
+        # The value of what json.loads made of ``text`` (``size`` bytes), by 0.4's rules.
         if type(obj) is dict and "__type__" in obj:
             kind = obj["__type__"]
             if (kind == "dict" or kind == "list") and self._plain(text):
                 return obj.get("__data__")
-            return self._unwrap(obj, len(buf))
+            return self._unwrap(obj, size)
         return self._walk(obj, 0)
 
     def _plain(self, text: str) -> bool:
@@ -211,7 +215,7 @@ class LegacyJsonFormat:
     def loads_many(self, items: list[Any], loads: Callable[[Any], Any], limit: int) -> list[Any]:
         """``[loads(item) for item in items]``, faster for the common item.
 
-        The common item, a 0.4 wrapper object within ``limit`` bytes, is decoded here as
+        The common item, a JSON object (a 0.4 wrapper) within ``limit`` bytes, is decoded here as
         :meth:`loads` decodes it; every other item, and every item whose decoding fails, goes
         to ``loads`` (the serializer's, which reads every format and raises the error that item
         raises alone).
@@ -224,12 +228,8 @@ class LegacyJsonFormat:
                 try:
                     text = data.decode("utf-8")
                     obj, end = scan(text, 0)
-                    if end == len(text) and type(obj) is dict and "__type__" in obj:
-                        kind = obj["__type__"]
-                        if (kind == "dict" or kind == "list") and self._plain(text):
-                            append(obj.get("__data__"))
-                        else:
-                            append(self._unwrap(obj, len(data)))
+                    if end == len(text):
+                        append(self._value_of(obj, text, len(data)))
                         continue
                 except Exception:
                     pass
